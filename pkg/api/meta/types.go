@@ -15,19 +15,19 @@ func (t *TypeMeta) GetTypeMeta() *TypeMeta { return t }
 
 // ObjectMeta is the metadata every persisted object carries.
 type ObjectMeta struct {
-	Name                       string            `json:"name,omitempty"`
-	GenerateName               string            `json:"generateName,omitempty"`
-	Namespace                  string            `json:"namespace,omitempty"`
-	UID                        string            `json:"uid,omitempty"`
-	ResourceVersion            string            `json:"resourceVersion,omitempty"`
-	Generation                 int64             `json:"generation,omitempty"`
-	CreationTimestamp          Time              `json:"creationTimestamp,omitempty"`
-	DeletionTimestamp          *Time             `json:"deletionTimestamp,omitempty"`
-	DeletionGracePeriodSeconds *int64            `json:"deletionGracePeriodSeconds,omitempty"`
-	Labels                     map[string]string `json:"labels,omitempty"`
-	Annotations                map[string]string `json:"annotations,omitempty"`
-	OwnerReferences            []OwnerReference  `json:"ownerReferences,omitempty"`
-	Finalizers                 []string          `json:"finalizers,omitempty"`
+	Name                       string               `json:"name,omitempty"`
+	GenerateName               string               `json:"generateName,omitempty"`
+	Namespace                  string               `json:"namespace,omitempty"`
+	UID                        string               `json:"uid,omitempty"`
+	ResourceVersion            string               `json:"resourceVersion,omitempty"`
+	Generation                 int64                `json:"generation,omitempty"`
+	CreationTimestamp          Time                 `json:"creationTimestamp,omitempty"`
+	DeletionTimestamp          *Time                `json:"deletionTimestamp,omitempty"`
+	DeletionGracePeriodSeconds *int64               `json:"deletionGracePeriodSeconds,omitempty"`
+	Labels                     map[string]string    `json:"labels,omitempty"`
+	Annotations                map[string]string    `json:"annotations,omitempty"`
+	OwnerReferences            []OwnerReference     `json:"ownerReferences,omitempty"`
+	Finalizers                 []string             `json:"finalizers,omitempty"`
 	ManagedFields              []ManagedFieldsEntry `json:"managedFields,omitempty"`
 }
 
@@ -48,13 +48,13 @@ type OwnerReference struct {
 // ManagedFieldsEntry records which fields a manager set through apply or
 // update, in Kubernetes' FieldsV1 shape.
 type ManagedFieldsEntry struct {
-	Manager     string      `json:"manager,omitempty"`
-	Operation   string      `json:"operation,omitempty"`
-	APIVersion  string      `json:"apiVersion,omitempty"`
-	Time        *Time       `json:"time,omitempty"`
-	FieldsType  string      `json:"fieldsType,omitempty"`
-	FieldsV1    *RawJSON    `json:"fieldsV1,omitempty"`
-	Subresource string      `json:"subresource,omitempty"`
+	Manager     string   `json:"manager,omitempty"`
+	Operation   string   `json:"operation,omitempty"`
+	APIVersion  string   `json:"apiVersion,omitempty"`
+	Time        *Time    `json:"time,omitempty"`
+	FieldsType  string   `json:"fieldsType,omitempty"`
+	FieldsV1    *RawJSON `json:"fieldsV1,omitempty"`
+	Subresource string   `json:"subresource,omitempty"`
 }
 
 // ListMeta is the metadata of a list response.
@@ -82,11 +82,11 @@ func (m *ListMeta) GetListMeta() *ListMeta { return m }
 
 // Well-known label, annotation and finalizer names.
 const (
-	FinalizerOrphanDependents  = "orphan"
-	FinalizerDeleteDependents  = "foregroundDeletion"
-	NamespaceDefault           = "default"
-	NamespaceSystem            = "kube-system"
-	NamespaceNodeLease         = "kube-node-lease"
+	FinalizerOrphanDependents = "orphan"
+	FinalizerDeleteDependents = "foregroundDeletion"
+	NamespaceDefault          = "default"
+	NamespaceSystem           = "kube-system"
+	NamespaceNodeLease        = "kube-node-lease"
 )
 
 // DeletionPropagation decides how the garbage collector treats dependents.
