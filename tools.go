@@ -6,6 +6,7 @@ package main
 import (
 	_ "github.com/aymanbagabas/go-udiff"
 	_ "github.com/dgraph-io/badger/v4"
+	_ "github.com/evanphx/json-patch/v5"
 	_ "github.com/fatih/color"
 	_ "github.com/google/uuid"
 	_ "github.com/mattn/go-isatty"

@@ -1,0 +1,562 @@
+// Package cacher is the apiserver's watch cache: one storage watch over the
+// whole key space feeds an in-memory copy of every object (already encoded,
+// with its resourceVersion) and a bounded history of events per resource.
+// Lists and watches are served from it, so the store sees one watch no matter
+// how many clients watch, and a LIST is a copy of pre-encoded bytes.
+//
+// Consistency: the cache knows the storage revision up to which it has
+// applied every event (Revision). A consistent read waits until that revision
+// reaches the store's current revision (WaitFresh), as Kubernetes' "consistent
+// reads from cache" do.
+package cacher
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/kl-dev/kl/pkg/storage"
+)
+
+// Object is one cached object. It is immutable once published.
+type Object struct {
+	Key       string
+	Namespace string
+	Name      string
+	Labels    map[string]string
+	// Fields holds the values field selectors can match (metadata.name,
+	// metadata.namespace, spec.nodeName, ...).
+	Fields map[string]string
+	// RV is the object's resourceVersion (the storage revision of its last write).
+	RV int64
+	// Data is the object encoded as JSON with metadata.resourceVersion set.
+	Data []byte
+}
+
+// EventType is the watch event type, in Kubernetes' spelling.
+type EventType string
+
+// Event types.
+const (
+	Added    EventType = "ADDED"
+	Modified EventType = "MODIFIED"
+	Deleted  EventType = "DELETED"
+	// Bookmark carries only RV: every event up to RV has been delivered.
+	Bookmark EventType = "BOOKMARK"
+)
+
+// Event is one change of one object.
+type Event struct {
+	Type EventType
+	// Object is the new state; for Deleted, the last state with RV set to the
+	// revision of the delete.
+	Object *Object
+	// Prev is the state before the change (nil for Added).
+	Prev *Object
+	RV   int64
+}
+
+// Decoder turns stored bytes into a cached Object: it decodes the object,
+// extracts labels and selectable fields and encodes it with rv set. Each
+// resource prefix has its own.
+type Decoder func(key string, value []byte, rv int64) (*Object, error)
+
+// Config configures a Cacher.
+type Config struct {
+	Store storage.Interface
+	// Prefix is the root of the key space to cache, e.g. "/registry/".
+	Prefix string
+	// Resources maps a resource prefix (e.g. "/registry/pods/") to the decoder
+	// of its objects. Keys under no registered prefix are ignored.
+	Resources map[string]Decoder
+	// HistorySize is the number of events kept per resource for watches
+	// that resume from a resourceVersion.
+	HistorySize int
+	// WatcherBuffer is the number of events a watcher may lag behind before it
+	// is closed (the client resumes from its last resourceVersion).
+	WatcherBuffer int
+	Logger        *slog.Logger
+}
+
+// ErrGone is returned when a watch asks for events older than the history kept.
+var ErrGone = errors.New("too old resource version")
+
+// ErrNotReady is returned before the cache has loaded the store.
+var ErrNotReady = errors.New("watch cache is not initialized yet")
+
+// Cacher is the watch cache. Create with New, start with Run.
+type Cacher struct {
+	cfg Config
+
+	mu sync.RWMutex
+	// cond is signalled whenever rev advances or the cacher is reset.
+	cond      *sync.Cond
+	rev       int64
+	ready     bool
+	resources map[string]*resourceCache
+	prefixes  []string // registered prefixes, longest first
+	nextID    int
+}
+
+// resourceCache is the state of one resource; guarded by Cacher.mu.
+type resourceCache struct {
+	decode Decoder
+	items  map[string]*Object
+	sorted []string
+	dirty  bool
+	// history is a ring of the latest events.
+	history []Event
+	start   int // index of the oldest event in history
+	count   int
+	// evictedRV is the revision of the newest event no longer in history (or
+	// the revision the cache was loaded at): watches from an older revision
+	// cannot be served.
+	evictedRV int64
+	watchers  map[int]*Watcher
+}
+
+// New builds a Cacher; Run loads and follows the store.
+func New(cfg Config) *Cacher {
+	if cfg.HistorySize <= 0 {
+		cfg.HistorySize = 10000
+	}
+	if cfg.WatcherBuffer <= 0 {
+		cfg.WatcherBuffer = 10000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Cacher{cfg: cfg, resources: map[string]*resourceCache{}}
+	c.cond = sync.NewCond(&c.mu)
+	for p, d := range cfg.Resources {
+		c.resources[p] = &resourceCache{decode: d, items: map[string]*Object{}, watchers: map[int]*Watcher{}}
+		c.prefixes = append(c.prefixes, p)
+	}
+	sort.Slice(c.prefixes, func(i, j int) bool { return len(c.prefixes[i]) > len(c.prefixes[j]) })
+	return c
+}
+
+func (c *Cacher) resourceOf(key string) (string, *resourceCache) {
+	for _, p := range c.prefixes {
+		if strings.HasPrefix(key, p) {
+			return p, c.resources[p]
+		}
+	}
+	return "", nil
+}
+
+// Run loads the store and applies its changes until ctx is cancelled. When
+// the store's watch breaks, the cache reloads and ends every open watch so
+// that clients resume (and re-list if their revision is gone).
+func (c *Cacher) Run(ctx context.Context) error {
+	defer func() {
+		c.mu.Lock()
+		c.ready = false
+		c.closeAllWatchersLocked()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}()
+	for {
+		err := c.loadAndWatch(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		c.cfg.Logger.Warn("watch cache reloading", "err", err)
+	}
+}
+
+func (c *Cacher) loadAndWatch(ctx context.Context) error {
+	list, err := c.cfg.Store.List(ctx, c.cfg.Prefix, storage.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list %s: %w", c.cfg.Prefix, err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch, err := c.cfg.Store.Watch(wctx, c.cfg.Prefix, list.Revision)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", c.cfg.Prefix, err)
+	}
+	c.reset(list)
+	for r := range ch {
+		if r.Err != nil {
+			return fmt.Errorf("storage watch: %w", r.Err)
+		}
+		c.apply(r.Event)
+	}
+	return errors.New("storage watch ended")
+}
+
+// reset replaces the cache content with a fresh list and ends all watches.
+func (c *Cacher) reset(list storage.ListResult) {
+	fresh := map[string]map[string]*Object{}
+	for p := range c.resources {
+		fresh[p] = map[string]*Object{}
+	}
+	for _, kv := range list.Items {
+		p, rc := c.resourceOf(kv.Key)
+		if rc == nil {
+			continue
+		}
+		obj, err := rc.decode(kv.Key, kv.Value, kv.ModRevision)
+		if err != nil {
+			c.cfg.Logger.Error("watch cache: cannot decode stored object", "key", kv.Key, "err", err)
+			continue
+		}
+		fresh[p][kv.Key] = obj
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeAllWatchersLocked()
+	for p, rc := range c.resources {
+		rc.items = fresh[p]
+		rc.dirty = true
+		rc.history = nil
+		rc.start, rc.count = 0, 0
+		rc.evictedRV = list.Revision
+	}
+	c.rev = list.Revision
+	c.ready = true
+	c.cond.Broadcast()
+}
+
+func (c *Cacher) closeAllWatchersLocked() {
+	for _, rc := range c.resources {
+		for id, w := range rc.watchers {
+			w.closeLocked()
+			delete(rc.watchers, id)
+		}
+	}
+}
+
+// apply folds one storage event into the cache and fans it out.
+func (c *Cacher) apply(se storage.Event) {
+	_, rc := c.resourceOf(se.KV.Key)
+	var ev Event
+	if rc != nil {
+		var err error
+		ev, err = c.toEvent(rc, se)
+		if err != nil {
+			c.cfg.Logger.Error("watch cache: cannot decode event", "key", se.KV.Key, "err", err)
+			rc = nil
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if se.KV.ModRevision > c.rev {
+		c.rev = se.KV.ModRevision
+	}
+	c.cond.Broadcast()
+	if rc == nil {
+		return
+	}
+	prev := rc.items[se.KV.Key]
+	ev.Prev = prev
+	switch {
+	case ev.Type == Deleted:
+		delete(rc.items, se.KV.Key)
+		rc.dirty = true
+	default:
+		if prev == nil {
+			ev.Type = Added
+			rc.dirty = true
+		} else {
+			ev.Type = Modified
+		}
+		rc.items[se.KV.Key] = ev.Object
+	}
+	rc.record(ev, c.cfg.HistorySize)
+	for id, w := range rc.watchers {
+		select {
+		case w.ch <- ev:
+		default:
+			// The watcher is too slow: end it; the client resumes from its
+			// last resourceVersion (served from history while it lasts).
+			w.closeLocked()
+			delete(rc.watchers, id)
+		}
+	}
+}
+
+func (c *Cacher) toEvent(rc *resourceCache, se storage.Event) (Event, error) {
+	switch se.Type {
+	case storage.EventDelete:
+		obj, err := rc.decode(se.KV.Key, se.KV.Value, se.KV.ModRevision)
+		if err != nil {
+			return Event{}, err
+		}
+		return Event{Type: Deleted, Object: obj, RV: se.KV.ModRevision}, nil
+	default:
+		obj, err := rc.decode(se.KV.Key, se.KV.Value, se.KV.ModRevision)
+		if err != nil {
+			return Event{}, err
+		}
+		return Event{Type: Modified, Object: obj, RV: se.KV.ModRevision}, nil
+	}
+}
+
+func (rc *resourceCache) record(ev Event, size int) {
+	if rc.history == nil {
+		rc.history = make([]Event, size)
+	}
+	if rc.count == size {
+		rc.evictedRV = rc.history[rc.start].RV
+		rc.history[rc.start] = ev
+		rc.start = (rc.start + 1) % size
+		return
+	}
+	rc.history[(rc.start+rc.count)%size] = ev
+	rc.count++
+}
+
+// Bookmark sends every watcher a Bookmark event at the current revision.
+// It goes through the same channel as the events, after every event up to
+// that revision, so a client that resumes from it misses nothing.
+func (c *Cacher) Bookmark() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ready {
+		return
+	}
+	ev := Event{Type: Bookmark, RV: c.rev}
+	for _, rc := range c.resources {
+		for _, w := range rc.watchers {
+			select {
+			case w.ch <- ev:
+			default: // full: the next regular event or bookmark will do
+			}
+		}
+	}
+}
+
+// Revision returns the storage revision up to which the cache has applied
+// every event.
+func (c *Cacher) Revision() int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.rev
+}
+
+// WaitFresh blocks until the cache has applied every event up to rev (and is
+// loaded), or ctx ends.
+func (c *Cacher) WaitFresh(ctx context.Context, rev int64) error {
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !c.ready || c.rev < rev {
+		if err := ctx.Err(); err != nil {
+			if !c.ready {
+				return ErrNotReady
+			}
+			return fmt.Errorf("waiting for resource version %d (cache at %d): %w", rev, c.rev, err)
+		}
+		c.cond.Wait()
+	}
+	return nil
+}
+
+// Predicate selects objects; nil matches everything.
+type Predicate func(*Object) bool
+
+// ListResult is a page of cached objects.
+type ListResult struct {
+	Items []*Object
+	// Revision is the revision the list reflects.
+	Revision int64
+	// Next is the key to continue from ("" when the list is complete).
+	Next string
+	// Remaining counts matching items after this page (when Next != "").
+	Remaining int64
+}
+
+// List returns the objects under the resource prefix (and namePrefix within
+// it, e.g. a namespace's "/registry/pods/ns/"), in key order, starting at
+// startKey, at most limit (0: all) that match pred.
+func (c *Cacher) List(resource, within, startKey string, limit int64, pred Predicate) (ListResult, error) {
+	c.mu.Lock() // sorting may write
+	defer c.mu.Unlock()
+	if !c.ready {
+		return ListResult{}, ErrNotReady
+	}
+	rc := c.resources[resource]
+	if rc == nil {
+		return ListResult{}, fmt.Errorf("resource %s is not cached", resource)
+	}
+	if rc.dirty {
+		rc.sorted = rc.sorted[:0]
+		for k := range rc.items {
+			rc.sorted = append(rc.sorted, k)
+		}
+		sort.Strings(rc.sorted)
+		rc.dirty = false
+	}
+	from := within
+	if startKey > from {
+		from = startKey
+	}
+	i := sort.SearchStrings(rc.sorted, from)
+	res := ListResult{Revision: c.rev}
+	for ; i < len(rc.sorted); i++ {
+		k := rc.sorted[i]
+		if !strings.HasPrefix(k, within) {
+			break
+		}
+		obj := rc.items[k]
+		if pred != nil && !pred(obj) {
+			continue
+		}
+		if limit > 0 && int64(len(res.Items)) == limit {
+			res.Next = k
+			for ; i < len(rc.sorted) && strings.HasPrefix(rc.sorted[i], within); i++ {
+				if o := rc.items[rc.sorted[i]]; pred == nil || pred(o) {
+					res.Remaining++
+				}
+			}
+			break
+		}
+		res.Items = append(res.Items, obj)
+	}
+	return res, nil
+}
+
+// Get returns the cached object at key.
+func (c *Cacher) Get(resource, key string) (*Object, int64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	rc := c.resources[resource]
+	if rc == nil {
+		return nil, c.rev, false
+	}
+	o, ok := rc.items[key]
+	return o, c.rev, ok
+}
+
+// Watcher receives the events of one resource. Events arrive unfiltered, in
+// revision order; the channel is closed when the watch ends (client gone,
+// watcher too slow, or cache reload).
+type Watcher struct {
+	c        *Cacher
+	resource string
+	id       int
+	ch       chan Event
+	closed   bool
+	// Initial holds the objects that existed when the watch started at
+	// "now" with initial events requested, in key order.
+	Initial []*Object
+	// StartRV is the revision the watch starts after.
+	StartRV int64
+}
+
+// Events returns the event channel.
+func (w *Watcher) Events() <-chan Event { return w.ch }
+
+// Stop ends the watch.
+func (w *Watcher) Stop() {
+	w.c.mu.Lock()
+	defer w.c.mu.Unlock()
+	if rc := w.c.resources[w.resource]; rc != nil {
+		if _, ok := rc.watchers[w.id]; ok {
+			delete(rc.watchers, w.id)
+			w.closeLocked()
+		}
+	}
+}
+
+func (w *Watcher) closeLocked() {
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+}
+
+// Watch starts a watch on resource. With fromRV > 0 it delivers every event
+// after fromRV (ErrGone when they are no longer all in history). With
+// fromRV == 0 it starts now, and when initial is true Watcher.Initial holds
+// the current objects (within the prefix) to send first.
+func (c *Cacher) Watch(ctx context.Context, resource, within string, fromRV int64, initial bool) (*Watcher, error) {
+	if fromRV > 0 {
+		// A revision from the future (e.g. written through another
+		// apiserver): wait briefly for the cache to catch up.
+		if err := c.WaitFresh(ctx, fromRV); err != nil {
+			return nil, err
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ready {
+		return nil, ErrNotReady
+	}
+	rc := c.resources[resource]
+	if rc == nil {
+		return nil, fmt.Errorf("resource %s is not cached", resource)
+	}
+	w := &Watcher{c: c, resource: resource, id: c.nextID}
+	c.nextID++
+	var backlog []Event
+	if fromRV > 0 {
+		if fromRV < rc.evictedRV {
+			return nil, fmt.Errorf("%w: requested %d, oldest available %d", ErrGone, fromRV, rc.evictedRV)
+		}
+		for i := 0; i < rc.count; i++ {
+			ev := rc.history[(rc.start+i)%len(rc.history)]
+			if ev.RV > fromRV && strings.HasPrefix(ev.Object.Key, within) {
+				backlog = append(backlog, ev)
+			}
+		}
+		w.StartRV = fromRV
+	} else {
+		w.StartRV = c.rev
+		if initial {
+			for k, o := range rc.items {
+				if strings.HasPrefix(k, within) {
+					w.Initial = append(w.Initial, o)
+				}
+			}
+			sort.Slice(w.Initial, func(i, j int) bool { return w.Initial[i].Key < w.Initial[j].Key })
+		}
+	}
+	size := c.cfg.WatcherBuffer
+	if len(backlog) >= size {
+		size = len(backlog) + c.cfg.WatcherBuffer
+	}
+	w.ch = make(chan Event, size)
+	for _, ev := range backlog {
+		w.ch <- ev
+	}
+	rc.watchers[w.id] = w
+	return w, nil
+}
+
+// InjectResourceVersion returns data (an object encoded as JSON by kl, with
+// no metadata.resourceVersion) with metadata.resourceVersion set to rv. It
+// relies on kl's encoding: kind and apiVersion (plain strings) come before
+// metadata, so the first `"metadata":{` is the object's own.
+func InjectResourceVersion(data []byte, rv int64) ([]byte, error) {
+	marker := []byte(`"metadata":{`)
+	i := bytes.Index(data, marker)
+	if i < 0 {
+		return nil, errors.New("object has no metadata")
+	}
+	at := i + len(marker)
+	rvs := strconv.FormatInt(rv, 10)
+	out := make([]byte, 0, len(data)+len(rvs)+24)
+	out = append(out, data[:at]...)
+	out = append(out, `"resourceVersion":"`...)
+	out = append(out, rvs...)
+	out = append(out, '"')
+	if at < len(data) && data[at] != '}' {
+		out = append(out, ',')
+	}
+	out = append(out, data[at:]...)
+	return out, nil
+}

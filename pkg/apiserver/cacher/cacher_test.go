@@ -1,0 +1,157 @@
+package cacher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kl-dev/kl/pkg/storage/memory"
+)
+
+// decoder treats values as `{"metadata":{...}}` JSON with a name.
+func decoder(key string, value []byte, rv int64) (*Object, error) {
+	data, err := InjectResourceVersion(value, rv)
+	if err != nil {
+		return nil, err
+	}
+	parts := strings.Split(strings.TrimPrefix(key, "/registry/things/"), "/")
+	return &Object{Key: key, Namespace: parts[0], Name: parts[len(parts)-1], RV: rv, Data: data}, nil
+}
+
+func startCacher(t *testing.T, history int) (*Cacher, *memory.Store) {
+	t.Helper()
+	store := memory.New(memory.Options{})
+	c := New(Config{
+		Store: store, Prefix: "/registry/", HistorySize: history, WatcherBuffer: 8,
+		Resources: map[string]Decoder{"/registry/things/": decoder},
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; store.Close() })
+	if err := c.WaitFresh(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	return c, store
+}
+
+func put(t *testing.T, s *memory.Store, key string) int64 {
+	t.Helper()
+	rev, err := s.Create(context.Background(), key, []byte(`{"metadata":{"name":"x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rev
+}
+
+func next(t *testing.T, w *Watcher) Event {
+	t.Helper()
+	select {
+	case ev, ok := <-w.Events():
+		if !ok {
+			t.Fatal("watch closed")
+		}
+		return ev
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5s")
+	}
+	return Event{}
+}
+
+func TestConsistentListSeesEveryAcknowledgedWrite(t *testing.T) {
+	c, s := startCacher(t, 100)
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		rev := put(t, s, fmt.Sprintf("/registry/things/ns/o%02d", i))
+		if err := c.WaitFresh(ctx, rev); err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.List("/registry/things/", "/registry/things/ns/", "", 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Items) != i+1 || res.Revision < rev {
+			t.Fatalf("after write %d: %d items at rev %d (write rev %d)", i, len(res.Items), res.Revision, rev)
+		}
+	}
+	// Other key spaces advance the revision but are not listed.
+	rev := put(t, s, "/registry/others/x")
+	if err := c.WaitFresh(ctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Revision(); got != rev {
+		t.Fatalf("Revision = %d, want %d", got, rev)
+	}
+	res, _ := c.List("/registry/things/", "/registry/things/", "", 0, nil)
+	if len(res.Items) != 50 {
+		t.Fatalf("%d items", len(res.Items))
+	}
+	if !strings.Contains(string(res.Items[0].Data), `"resourceVersion":"`) {
+		t.Fatalf("cached data lacks resourceVersion: %s", res.Items[0].Data)
+	}
+}
+
+func TestWatchFromRevisionAndGone(t *testing.T) {
+	c, s := startCacher(t, 3)
+	ctx := context.Background()
+	r1 := put(t, s, "/registry/things/ns/a")
+	r2 := put(t, s, "/registry/things/ns/b")
+	r3 := put(t, s, "/registry/things/ns/c")
+	if err := c.WaitFresh(ctx, r3); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Watch(ctx, "/registry/things/", "/registry/things/", r1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for _, want := range []int64{r2, r3} {
+		if ev := next(t, w); ev.RV != want || ev.Type != Added {
+			t.Fatalf("event %v %d, want ADDED %d", ev.Type, ev.RV, want)
+		}
+	}
+	if _, _, err := s.Delete(ctx, "/registry/things/ns/a", 0); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, w); ev.Type != Deleted || ev.Object.Name != "a" {
+		t.Fatalf("event %v %s, want DELETED a", ev.Type, ev.Object.Name)
+	}
+	// Three more events push r1..r3 out of a history of 3.
+	put(t, s, "/registry/things/ns/d")
+	r5 := put(t, s, "/registry/things/ns/e")
+	if err := c.WaitFresh(ctx, r5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Watch(ctx, "/registry/things/", "/registry/things/", r1, false); !errors.Is(err, ErrGone) {
+		t.Fatalf("watch from trimmed revision: %v, want ErrGone", err)
+	}
+}
+
+func TestSlowWatcherIsClosedNotBlocking(t *testing.T) {
+	c, s := startCacher(t, 100)
+	ctx := context.Background()
+	w, err := c.Watch(ctx, "/registry/things/", "/registry/things/", 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	for i := 0; i < 20; i++ { // buffer is 8
+		last = put(t, s, fmt.Sprintf("/registry/things/ns/o%d", i))
+	}
+	if err := c.WaitFresh(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for range w.Events() {
+		n++
+	}
+	if n > 8 {
+		t.Fatalf("slow watcher received %d events, buffer is 8", n)
+	}
+}

@@ -1,0 +1,74 @@
+package apiserver
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config is everything `kl apiserver` needs; the command layer fills it from
+// flags, environment and config file.
+type Config struct {
+	// ListenAddress is host:port to serve on, e.g. 127.0.0.1:6443.
+	ListenAddress string
+	// Insecure serves plain HTTP without authentication; only allowed on a
+	// loopback address.
+	Insecure bool
+	// TLSCertFile, TLSKeyFile and ClientCAFile configure mTLS.
+	TLSCertFile  string
+	TLSKeyFile   string
+	ClientCAFile string
+
+	// Storage is "badger" (default), "memory" or "etcd".
+	Storage string
+	// DataDir holds the badger database.
+	DataDir string
+	// EtcdServers, EtcdCAFile, EtcdCertFile, EtcdKeyFile, EtcdPrefix configure etcd.
+	EtcdServers  []string
+	EtcdCAFile   string
+	EtcdCertFile string
+	EtcdKeyFile  string
+	EtcdPrefix   string
+
+	// ServiceClusterIPRange is the CIDR ClusterIPs are allocated from.
+	ServiceClusterIPRange string
+	// ServiceNodePortRange is "30000-32767".
+	ServiceNodePortRange string
+	// WatchCacheSize is the number of events of history kept per resource
+	// for watches; older resourceVersions get 410 Gone.
+	WatchCacheSize int
+	// MaxRequestBodyBytes caps request bodies (413 above it).
+	MaxRequestBodyBytes int64
+	// BookmarkInterval is how often watches get a BOOKMARK (0: never).
+	BookmarkInterval time.Duration
+
+	Logger *slog.Logger
+}
+
+// Defaults fills unset fields with their defaults.
+func (c *Config) Defaults() {
+	if c.ListenAddress == "" {
+		c.ListenAddress = "127.0.0.1:6443"
+	}
+	if c.Storage == "" {
+		c.Storage = "badger"
+	}
+	if c.ServiceClusterIPRange == "" {
+		c.ServiceClusterIPRange = "10.96.0.0/16"
+	}
+	if c.ServiceNodePortRange == "" {
+		c.ServiceNodePortRange = "30000-32767"
+	}
+	if c.WatchCacheSize == 0 {
+		c.WatchCacheSize = 10000
+	}
+	if c.MaxRequestBodyBytes == 0 {
+		c.MaxRequestBodyBytes = 3 << 20
+	}
+	if c.BookmarkInterval == 0 {
+		c.BookmarkInterval = time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
