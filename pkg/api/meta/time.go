@@ -49,9 +49,6 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// IsZero reports whether t is unset (also for a nil pointer).
-func (t *Time) IsZero() bool { return t == nil || t.Time.IsZero() }
-
 // MicroTime is a timestamp with microsecond precision (Leases, Events).
 type MicroTime struct {
 	time.Time
@@ -91,9 +88,6 @@ func (t *MicroTime) UnmarshalJSON(b []byte) error {
 	t.Time = pt.UTC()
 	return nil
 }
-
-// IsZero reports whether t is unset (also for a nil pointer).
-func (t *MicroTime) IsZero() bool { return t == nil || t.Time.IsZero() }
 
 // Duration is a time.Duration serialised as a Go duration string ("10s").
 type Duration struct {
