@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -40,6 +39,7 @@ func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info re
 	if err != nil {
 		return err
 	}
+	wo.manager = managerName(q, req.UserAgent())
 	ctx := req.Context()
 	switch info.Subresource {
 	case "scale":
@@ -119,11 +119,14 @@ func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info re
 		}
 		return writeObject(w, http.StatusOK, out)
 	case "patch":
+		if mediaTypeOf(req.Header.Get("Content-Type")) == mediaApplyPatch {
+			return s.serveApply(w, req, r, info, wo)
+		}
 		body, err := s.readBody(w, req)
 		if err != nil {
 			return err
 		}
-		out, err := s.patchObject(ctx, r, info, req.Header.Get("Content-Type"), body, wo, q)
+		out, err := s.patchObject(ctx, r, info, req.Header.Get("Content-Type"), body, wo)
 		if err != nil {
 			return err
 		}
@@ -563,11 +566,3 @@ func deleteOptionsFrom(w http.ResponseWriter, req *http.Request, s *Server) (*me
 	}
 	return opts, nil
 }
-
-// notSupportedYet is the answer for media types kl does not handle.
-func notSupportedYet(what string) error {
-	return meta.NewStatusError(http.StatusUnsupportedMediaType, meta.StatusReasonUnsupportedMediaType, what)
-}
-
-// lower-cases for messages.
-var _ = strings.ToLower

@@ -59,9 +59,10 @@ func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
 
 // response is a decoded HTTP answer.
 type response struct {
-	code int
-	body []byte
-	obj  map[string]any
+	code   int
+	body   []byte
+	obj    map[string]any
+	header http.Header
 }
 
 func (r response) str(path ...string) string {
@@ -82,6 +83,11 @@ func dig(v any, path ...string) any {
 }
 
 func (ts *testServer) do(method, path, contentType string, body any) response {
+	ts.t.Helper()
+	return ts.doWithHeader(method, path, contentType, body)
+}
+
+func (ts *testServer) doWithHeader(method, path, contentType string, body any) response {
 	ts.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -113,7 +119,7 @@ func (ts *testServer) do(method, path, contentType string, body any) response {
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	out := response{code: resp.StatusCode, body: data}
+	out := response{code: resp.StatusCode, body: data, header: resp.Header}
 	_ = json.Unmarshal(data, &out.obj)
 	return out
 }

@@ -52,7 +52,7 @@ func kinds() []*resource {
 			defaults: func(o meta.Object) { corev1.SetDefaultsPod(o.(*corev1.Pod)) },
 			prepareForCreate: func(o meta.Object) {
 				p := o.(*corev1.Pod)
-				p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: corev1.ComputeQOSClass(p)}
+				p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: corev1.ComputePodQOS(p)}
 			},
 			prepareForUpdate: func(n, o meta.Object) {
 				// The kubelet owns status; spec changes keep the binding.

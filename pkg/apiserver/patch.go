@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
@@ -23,10 +22,7 @@ const (
 
 // patchObject applies a patch to the stored object (or its status) with
 // read-modify-write; a resourceVersion in the patch is a precondition.
-func (s *Server) patchObject(ctx context.Context, r *resource, info requestInfo, contentType string, body []byte, wo writeOptions, q url.Values) (meta.Object, error) {
-	if mediaTypeOf(contentType) == mediaApplyPatch {
-		return s.applyObject(ctx, r, info, body, wo, q)
-	}
+func (s *Server) patchObject(ctx context.Context, r *resource, info requestInfo, contentType string, body []byte, wo writeOptions) (meta.Object, error) {
 	apply, err := patcher(contentType, body)
 	if err != nil {
 		return nil, err

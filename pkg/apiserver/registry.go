@@ -105,16 +105,24 @@ func (s *Server) getObject(ctx context.Context, r *resource, ns, name string) (m
 
 // writeOptions are the options every write takes.
 type writeOptions struct {
-	dryRun       bool
+	dryRun bool
+	// fieldManager is the request's fieldManager parameter (required for apply).
 	fieldManager string
+	// manager is who a non-apply write is recorded for in managedFields.
+	manager string
 }
 
+// updateOutcome says what guaranteedUpdate did.
+type updateOutcome int
+
+const (
+	unchanged updateOutcome = iota // nothing to write: the object is as asked
+	updated
+	deleted // the last finalizer went: the object is gone
+)
+
 func invalid(r *resource, name string, errs validation.ErrorList) error {
-	causes := make([]meta.StatusCause, 0, len(errs))
-	for _, e := range errs {
-		causes = append(causes, meta.StatusCause{Type: "Field" + e.Type, Message: e.Message(), Field: e.Field})
-	}
-	return meta.NewInvalid(r.gvr.Group, r.kind, name, causes)
+	return meta.NewInvalid(r.gvr.Group, r.kind, name, errs.Causes())
 }
 
 // createObject runs a create through defaulting, validation and admission,
@@ -224,56 +232,64 @@ const maxUpdateAttempts = 16
 // guaranteedUpdate reads the object, applies fn, validates and writes it
 // with compare-and-swap, retrying when another writer got there first. fn
 // decides about client preconditions (a stale resourceVersion is a Conflict
-// fn returns). The result says whether the object was deleted (the last
-// finalizer of a deleting object went away).
-func (s *Server) guaranteedUpdate(ctx context.Context, r *resource, ns, name, subresource string, opts writeOptions, fn updateFunc) (meta.Object, bool, error) {
+// fn returns). subresource is "" for the main resource, or status, binding,
+// finalize, or apply (server-side apply, which keeps managedFields itself).
+func (s *Server) guaranteedUpdate(ctx context.Context, r *resource, ns, name, subresource string, opts writeOptions, fn updateFunc) (meta.Object, updateOutcome, error) {
 	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
 		cur, rev, err := s.getObject(ctx, r, ns, name)
 		if err != nil {
-			return nil, false, err
+			return nil, unchanged, err
 		}
 		oldData, err := encodeForStorage(r, cur)
 		if err != nil {
-			return nil, false, meta.NewInternalError(err)
+			return nil, unchanged, meta.NewInternalError(err)
 		}
 		// fn may mutate what it is given: hand it a copy.
 		base, err := decodeStored(r, oldData, rev)
 		if err != nil {
-			return nil, false, meta.NewInternalError(err)
+			return nil, unchanged, meta.NewInternalError(err)
 		}
 		next, err := fn(base)
 		if err != nil {
-			return nil, false, err
+			return nil, unchanged, err
 		}
 		next, err = s.prepareUpdate(r, next, cur, subresource)
 		if err != nil {
-			return nil, false, err
+			return nil, unchanged, err
+		}
+		if subresource != "apply" && subresource != "status" {
+			if err := s.trackUpdate(r, next, cur, opts.manager); err != nil {
+				return nil, unchanged, meta.NewInternalError(err)
+			}
 		}
 		if r.admitUpdate != nil {
 			if err := r.admitUpdate(s, next, cur, opts.dryRun); err != nil {
-				return nil, false, err
+				return nil, unchanged, err
 			}
 		}
 		nm := next.GetObjectMeta()
 		if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 && !s.blocksDeletion(r, next) &&
 			(nm.DeletionGracePeriodSeconds == nil || *nm.DeletionGracePeriodSeconds == 0) {
 			// The last finalizer is gone: the object goes for good.
-			obj, gone, err := s.finalDelete(ctx, r, ns, name, cur, rev, opts)
+			obj, _, err := s.finalDelete(ctx, r, ns, name, cur, rev, opts)
 			if errors.Is(err, storage.ErrConflict) {
 				continue
 			}
-			return obj, gone, err
+			if err != nil {
+				return nil, unchanged, err
+			}
+			return obj, deleted, nil
 		}
 		data, err := encodeForStorage(r, next)
 		if err != nil {
-			return nil, false, meta.NewInternalError(err)
+			return nil, unchanged, meta.NewInternalError(err)
 		}
 		if string(data) == string(oldData) {
-			return cur, false, nil
+			return cur, unchanged, nil
 		}
 		if opts.dryRun {
 			nm.ResourceVersion = cur.GetObjectMeta().ResourceVersion
-			return next, false, nil
+			return next, updated, nil
 		}
 		start := time.Now()
 		newRev, err := s.store.Update(ctx, r.key(ns, name), data, rev)
@@ -282,12 +298,12 @@ func (s *Server) guaranteedUpdate(ctx context.Context, r *resource, ns, name, su
 			continue
 		}
 		if err != nil {
-			return nil, false, storeError(err, r, name)
+			return nil, unchanged, storeError(err, r, name)
 		}
 		nm.ResourceVersion = strconv.FormatInt(newRev, 10)
-		return next, false, nil
+		return next, updated, nil
 	}
-	return nil, false, meta.NewConflict(r.gvr.Group, r.gvr.Resource, name, "too many concurrent writers, try again")
+	return nil, unchanged, meta.NewConflict(r.gvr.Group, r.gvr.Resource, name, "too many concurrent writers, try again")
 }
 
 // prepareUpdate makes next a valid successor of cur: it keeps what clients
@@ -328,6 +344,10 @@ func (s *Server) prepareUpdate(r *resource, next, cur meta.Object, subresource s
 		withStatus.GetObjectMeta().ResourceVersion = nm.ResourceVersion
 		copyField(withStatus, next, "Status")
 		next, nm = withStatus, withStatus.GetObjectMeta()
+	case subresource == "apply":
+		// The field manager merged the configuration into the stored
+		// object; status is the stored one.
+		copyField(next, cur, "Status")
 	case subresource == "binding":
 		// The binding sets spec.nodeName and the PodScheduled condition on
 		// the stored pod; nothing else changes.

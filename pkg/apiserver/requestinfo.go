@@ -37,7 +37,10 @@ func parseRequestInfo(r *http.Request) (info requestInfo, ok bool, err error) {
 	}
 	// namespaces/{ns}/{resource}... is namespaced, except the namespaces
 	// resource itself (namespaces/{name}[/{subresource}]).
-	if parts[0] == "namespaces" && len(parts) >= 3 {
+	// (namespaces/{name}/status and /finalize are the namespace's own
+	// subresources, as Kubernetes special-cases them.)
+	nsSubresource := len(parts) == 3 && (parts[2] == "status" || parts[2] == "finalize")
+	if parts[0] == "namespaces" && len(parts) >= 3 && !nsSubresource {
 		info.Namespace = parts[1]
 		parts = parts[2:]
 	}

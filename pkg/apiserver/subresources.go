@@ -128,7 +128,7 @@ func (s *Server) serveBinding(w http.ResponseWriter, req *http.Request, r *resou
 			return nil, meta.NewConflict("", "pods", info.Name, fmt.Sprintf("pod %s is already assigned to node %q", info.Name, pod.Spec.NodeName))
 		}
 		pod.Spec.NodeName = b.Target.Name
-		corev1.SetPodCondition(&pod.Status, corev1.PodCondition{
+		corev1.UpdatePodCondition(&pod.Status, &corev1.PodCondition{
 			Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: meta.NewTime(s.now()),
 		})
 		return pod, nil

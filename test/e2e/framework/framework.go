@@ -1,0 +1,196 @@
+// Package framework runs real kl processes for end-to-end tests: it builds
+// the binary once, starts components on loopback ports with temporary data
+// directories, and stops every process when the test ends.
+package framework
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Binary builds ./cmd/kl into dir and returns its path.
+func Binary(dir string) (string, error) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+	out := filepath.Join(dir, "kl")
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/kl")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/kl: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// Process is a running kl command.
+type Process struct {
+	t      *testing.T
+	Name   string
+	cmd    *exec.Cmd
+	done   chan struct{}
+	mu     sync.Mutex
+	output strings.Builder
+	lines  chan string
+}
+
+// Start runs kl with args; its output is kept for failure reports and its
+// stderr lines can be awaited with WaitLine. It is killed when the test ends.
+func Start(t *testing.T, bin, name string, args ...string) *Process {
+	t.Helper()
+	p := &Process{t: t, Name: name, done: make(chan struct{}), lines: make(chan string, 4096)}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stdout = &lockedWriter{p: p}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.output.WriteString(line + "\n")
+			p.mu.Unlock()
+			select {
+			case p.lines <- line:
+			default:
+			}
+		}
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			t.Logf("--- output of %s ---\n%s", name, p.Output())
+		}
+	})
+	return p
+}
+
+type lockedWriter struct{ p *Process }
+
+func (w *lockedWriter) Write(b []byte) (int, error) {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	return w.p.output.Write(b)
+}
+
+// Output returns what the process printed so far.
+func (p *Process) Output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.output.String()
+}
+
+// WaitLine waits for a stderr line matching re and returns its submatches.
+func (p *Process) WaitLine(re *regexp.Regexp, timeout time.Duration) ([]string, error) {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case line := <-p.lines:
+			if m := re.FindStringSubmatch(line); m != nil {
+				return m, nil
+			}
+		case <-p.done:
+			return nil, fmt.Errorf("%s exited before printing %s:\n%s", p.Name, re, p.Output())
+		case <-deadline:
+			return nil, fmt.Errorf("%s did not print %s within %s:\n%s", p.Name, re, timeout, p.Output())
+		}
+	}
+}
+
+// Kill sends SIGKILL and waits for the process to go.
+func (p *Process) Kill() {
+	if p.cmd.Process != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	}
+	<-p.done
+}
+
+// Stop sends SIGTERM and waits up to timeout, then kills.
+func (p *Process) Stop(timeout time.Duration) error {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		if st := p.cmd.ProcessState; st != nil && !st.Success() {
+			return fmt.Errorf("%s exited with %v", p.Name, st)
+		}
+		return nil
+	case <-time.After(timeout):
+		p.Kill()
+		return fmt.Errorf("%s did not stop within %s", p.Name, timeout)
+	}
+}
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+var servingRE = regexp.MustCompile(`apiserver serving.*url=(\S+)`)
+
+// APIServer starts `kl apiserver --insecure` on a free loopback port with
+// the given data dir and extra args, and waits until it answers.
+func APIServer(t *testing.T, bin, dataDir string, extra ...string) (*Process, string) {
+	t.Helper()
+	args := append([]string{"apiserver", "--insecure", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, extra...)
+	p := Start(t, bin, "apiserver", args...)
+	m, err := p.WaitLine(servingRE, 60*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := strings.Trim(m[1], `"`)
+	if err := WaitHTTP(context.Background(), url+"/readyz", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return p, url
+}
+
+// WaitHTTP polls url until it answers 200 or the timeout passes.
+func WaitHTTP(ctx context.Context, url string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready within %s: %v", url, timeout, last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
