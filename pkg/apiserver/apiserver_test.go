@@ -15,7 +15,7 @@ func pod(name string) map[string]any {
 	return map[string]any{
 		"apiVersion": "v1", "kind": "Pod",
 		"metadata": map[string]any{"name": name, "labels": map[string]any{"app": "web"}},
-		"spec": map[string]any{"containers": []any{map[string]any{"name": "c", "image": "nginx:1.27"}}},
+		"spec":     map[string]any{"containers": []any{map[string]any{"name": "c", "image": "nginx:1.27"}}},
 	}
 }
 
@@ -90,7 +90,7 @@ func TestCRUDForEveryKind(t *testing.T) {
 			if created.str("kind") != k.obj["kind"] || created.str("apiVersion") != k.obj["apiVersion"] {
 				t.Fatalf("kind/apiVersion = %s %s", created.str("kind"), created.str("apiVersion"))
 			}
-			got := ts.get(k.path + "/" + name).must(t, http.StatusOK)
+			got := ts.get(k.path+"/"+name).must(t, http.StatusOK)
 			if got.str("metadata", "resourceVersion") != created.str("metadata", "resourceVersion") {
 				t.Fatalf("get rv %s != create rv %s", got.str("metadata", "resourceVersion"), created.str("metadata", "resourceVersion"))
 			}
@@ -122,8 +122,8 @@ func TestCRUDForEveryKind(t *testing.T) {
 			if k.obj["kind"] == "Namespace" {
 				return // namespaces are deleted by the namespace controller
 			}
-			ts.del(k.path + "/" + name).must(t, http.StatusOK)
-			ts.get(k.path + "/" + name).must(t, http.StatusNotFound)
+			ts.del(k.path+"/"+name).must(t, http.StatusOK)
+			ts.get(k.path+"/"+name).must(t, http.StatusNotFound)
 		})
 	}
 }
@@ -394,7 +394,7 @@ func TestServiceAllocationNeverDuplicatesUnderConcurrentCreates(t *testing.T) {
 func TestBootstrapNamespacesAndDiscovery(t *testing.T) {
 	ts := startServer(t)
 	for _, ns := range []string{"default", "kube-system", "kube-node-lease"} {
-		r := ts.get("/api/v1/namespaces/" + ns).must(t, http.StatusOK)
+		r := ts.get("/api/v1/namespaces/"+ns).must(t, http.StatusOK)
 		if r.str("status", "phase") != "Active" {
 			t.Fatalf("namespace %s phase %q", ns, r.str("status", "phase"))
 		}

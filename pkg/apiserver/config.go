@@ -71,4 +71,3 @@ func (c *Config) Defaults() {
 		c.Logger = slog.Default()
 	}
 }
-

@@ -22,7 +22,7 @@ func kinds() []*resource {
 			gvr: core("namespaces"), kind: "Namespace", shortNames: []string{"ns"},
 			newObj:    func() meta.Object { return &corev1.Namespace{} },
 			hasStatus: true, subresources: []string{"finalize"},
-			defaults:  func(o meta.Object) { corev1.SetDefaultsNamespace(o.(*corev1.Namespace)) },
+			defaults: func(o meta.Object) { corev1.SetDefaultsNamespace(o.(*corev1.Namespace)) },
 			prepareForCreate: func(o meta.Object) {
 				ns := o.(*corev1.Namespace)
 				ns.Status = corev1.NamespaceStatus{Phase: corev1.NamespaceActive}
