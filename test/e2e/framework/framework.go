@@ -37,7 +37,7 @@ func Binary(dir string) (string, error) {
 
 // Process is a running kl command.
 type Process struct {
-	t      *testing.T
+	t      testing.TB
 	Name   string
 	cmd    *exec.Cmd
 	done   chan struct{}
@@ -48,7 +48,7 @@ type Process struct {
 
 // Start runs kl with args; its output is kept for failure reports and its
 // stderr lines can be awaited with WaitLine. It is killed when the test ends.
-func Start(t *testing.T, bin, name string, args ...string) *Process {
+func Start(t testing.TB, bin, name string, args ...string) *Process {
 	t.Helper()
 	p := &Process{t: t, Name: name, done: make(chan struct{}), lines: make(chan string, 4096)}
 	p.cmd = exec.Command(bin, args...)
@@ -155,7 +155,7 @@ var servingRE = regexp.MustCompile(`apiserver serving.*url=(\S+)`)
 
 // APIServer starts `kl apiserver --insecure` on a free loopback port with
 // the given data dir and extra args, and waits until it answers.
-func APIServer(t *testing.T, bin, dataDir string, extra ...string) (*Process, string) {
+func APIServer(t testing.TB, bin, dataDir string, extra ...string) (*Process, string) {
 	t.Helper()
 	args := append([]string{"apiserver", "--insecure", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, extra...)
 	p := Start(t, bin, "apiserver", args...)
@@ -194,3 +194,6 @@ func WaitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 		}
 	}
 }
+
+// Pid returns the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
