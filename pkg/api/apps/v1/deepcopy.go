@@ -3,7 +3,7 @@ package v1
 import (
 	"slices"
 
-	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
+	"github.com/kl-dev/kl/pkg/api/meta"
 )
 
 // Hand-written deep copies; controllers copy cached objects before mutating
@@ -30,10 +30,10 @@ func (in *Deployment) DeepCopy() *Deployment {
 // DeepCopyInto copies the deployment into out.
 func (in *Deployment) DeepCopyInto(out *Deployment) {
 	out.TypeMeta = in.TypeMeta
-	out.ObjectMeta = corev1.DeepCopyObjectMeta(&in.ObjectMeta)
+	out.ObjectMeta = meta.DeepCopyObjectMeta(&in.ObjectMeta)
 	out.Spec = in.Spec
 	out.Spec.Replicas = ptrCopy(in.Spec.Replicas)
-	out.Spec.Selector = corev1.DeepCopyLabelSelector(in.Spec.Selector)
+	out.Spec.Selector = meta.DeepCopyLabelSelector(in.Spec.Selector)
 	in.Spec.Template.DeepCopyInto(&out.Spec.Template)
 	if ru := in.Spec.Strategy.RollingUpdate; ru != nil {
 		out.Spec.Strategy.RollingUpdate = &RollingUpdateDeployment{
@@ -53,7 +53,7 @@ func (in *DeploymentList) DeepCopy() *DeploymentList {
 	if in == nil {
 		return nil
 	}
-	out := &DeploymentList{TypeMeta: in.TypeMeta, ListMeta: corev1.DeepCopyListMeta(&in.ListMeta)}
+	out := &DeploymentList{TypeMeta: in.TypeMeta, ListMeta: meta.DeepCopyListMeta(&in.ListMeta)}
 	if in.Items != nil {
 		out.Items = make([]Deployment, len(in.Items))
 		for i := range in.Items {
@@ -76,10 +76,10 @@ func (in *ReplicaSet) DeepCopy() *ReplicaSet {
 // DeepCopyInto copies the replica set into out.
 func (in *ReplicaSet) DeepCopyInto(out *ReplicaSet) {
 	out.TypeMeta = in.TypeMeta
-	out.ObjectMeta = corev1.DeepCopyObjectMeta(&in.ObjectMeta)
+	out.ObjectMeta = meta.DeepCopyObjectMeta(&in.ObjectMeta)
 	out.Spec = in.Spec
 	out.Spec.Replicas = ptrCopy(in.Spec.Replicas)
-	out.Spec.Selector = corev1.DeepCopyLabelSelector(in.Spec.Selector)
+	out.Spec.Selector = meta.DeepCopyLabelSelector(in.Spec.Selector)
 	in.Spec.Template.DeepCopyInto(&out.Spec.Template)
 	out.Status = in.Status
 	out.Status.Conditions = slices.Clone(in.Status.Conditions)
@@ -90,7 +90,7 @@ func (in *ReplicaSetList) DeepCopy() *ReplicaSetList {
 	if in == nil {
 		return nil
 	}
-	out := &ReplicaSetList{TypeMeta: in.TypeMeta, ListMeta: corev1.DeepCopyListMeta(&in.ListMeta)}
+	out := &ReplicaSetList{TypeMeta: in.TypeMeta, ListMeta: meta.DeepCopyListMeta(&in.ListMeta)}
 	if in.Items != nil {
 		out.Items = make([]ReplicaSet, len(in.Items))
 		for i := range in.Items {
@@ -107,7 +107,7 @@ func (in *Scale) DeepCopy() *Scale {
 	}
 	return &Scale{
 		TypeMeta:   in.TypeMeta,
-		ObjectMeta: corev1.DeepCopyObjectMeta(&in.ObjectMeta),
+		ObjectMeta: meta.DeepCopyObjectMeta(&in.ObjectMeta),
 		Spec:       in.Spec,
 		Status:     in.Status,
 	}

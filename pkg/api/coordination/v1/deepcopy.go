@@ -1,7 +1,6 @@
 package v1
 
 import (
-	"slices"
 
 	"github.com/kl-dev/kl/pkg/api/meta"
 )
@@ -27,7 +26,7 @@ func (in *Lease) DeepCopy() *Lease {
 // DeepCopyInto copies the lease into out.
 func (in *Lease) DeepCopyInto(out *Lease) {
 	out.TypeMeta = in.TypeMeta
-	out.ObjectMeta = copyObjectMeta(&in.ObjectMeta)
+	out.ObjectMeta = meta.DeepCopyObjectMeta(&in.ObjectMeta)
 	out.Spec = LeaseSpec{
 		HolderIdentity:       ptrCopy(in.Spec.HolderIdentity),
 		LeaseDurationSeconds: ptrCopy(in.Spec.LeaseDurationSeconds),
@@ -53,43 +52,3 @@ func (in *LeaseList) DeepCopy() *LeaseList {
 	return out
 }
 
-// copyObjectMeta deep-copies object metadata. (Kept local so that this
-// package does not import core/v1; it mirrors corev1.DeepCopyObjectMeta.)
-func copyObjectMeta(m *meta.ObjectMeta) meta.ObjectMeta {
-	out := *m
-	out.DeletionTimestamp = ptrCopy(m.DeletionTimestamp)
-	out.DeletionGracePeriodSeconds = ptrCopy(m.DeletionGracePeriodSeconds)
-	if m.Labels != nil {
-		out.Labels = make(map[string]string, len(m.Labels))
-		for k, v := range m.Labels {
-			out.Labels[k] = v
-		}
-	}
-	if m.Annotations != nil {
-		out.Annotations = make(map[string]string, len(m.Annotations))
-		for k, v := range m.Annotations {
-			out.Annotations[k] = v
-		}
-	}
-	if m.OwnerReferences != nil {
-		out.OwnerReferences = make([]meta.OwnerReference, len(m.OwnerReferences))
-		for i, r := range m.OwnerReferences {
-			r.Controller = ptrCopy(r.Controller)
-			r.BlockOwnerDeletion = ptrCopy(r.BlockOwnerDeletion)
-			out.OwnerReferences[i] = r
-		}
-	}
-	out.Finalizers = slices.Clone(m.Finalizers)
-	if m.ManagedFields != nil {
-		out.ManagedFields = make([]meta.ManagedFieldsEntry, len(m.ManagedFields))
-		for i, e := range m.ManagedFields {
-			e.Time = ptrCopy(e.Time)
-			if e.FieldsV1 != nil {
-				f := slices.Clone(*e.FieldsV1)
-				e.FieldsV1 = &f
-			}
-			out.ManagedFields[i] = e
-		}
-	}
-	return out
-}

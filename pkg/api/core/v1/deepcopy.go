@@ -46,54 +46,6 @@ func bytesMapCopy(m map[string][]byte) map[string][]byte {
 	return out
 }
 
-// DeepCopyObjectMeta returns an independent copy of m.
-func DeepCopyObjectMeta(m *meta.ObjectMeta) meta.ObjectMeta {
-	out := *m
-	out.DeletionTimestamp = ptrCopy(m.DeletionTimestamp)
-	out.DeletionGracePeriodSeconds = ptrCopy(m.DeletionGracePeriodSeconds)
-	out.Labels = maps.Clone(m.Labels)
-	out.Annotations = maps.Clone(m.Annotations)
-	out.OwnerReferences = sliceCopy(m.OwnerReferences, func(r *meta.OwnerReference) meta.OwnerReference {
-		c := *r
-		c.Controller = ptrCopy(r.Controller)
-		c.BlockOwnerDeletion = ptrCopy(r.BlockOwnerDeletion)
-		return c
-	})
-	out.Finalizers = slices.Clone(m.Finalizers)
-	out.ManagedFields = sliceCopy(m.ManagedFields, func(e *meta.ManagedFieldsEntry) meta.ManagedFieldsEntry {
-		c := *e
-		c.Time = ptrCopy(e.Time)
-		if e.FieldsV1 != nil {
-			f := slices.Clone(*e.FieldsV1)
-			c.FieldsV1 = &f
-		}
-		return c
-	})
-	return out
-}
-
-// DeepCopyListMeta returns an independent copy of m.
-func DeepCopyListMeta(m *meta.ListMeta) meta.ListMeta {
-	out := *m
-	out.RemainingItemCount = ptrCopy(m.RemainingItemCount)
-	return out
-}
-
-// DeepCopyLabelSelector returns an independent copy of s (nil stays nil).
-func DeepCopyLabelSelector(s *meta.LabelSelector) *meta.LabelSelector {
-	if s == nil {
-		return nil
-	}
-	return &meta.LabelSelector{
-		MatchLabels: maps.Clone(s.MatchLabels),
-		MatchExpressions: sliceCopy(s.MatchExpressions, func(r *meta.LabelSelectorRequirement) meta.LabelSelectorRequirement {
-			c := *r
-			c.Values = slices.Clone(r.Values)
-			return c
-		}),
-	}
-}
-
 // ---------------------------------------------------------------------------
 // Pod
 
@@ -110,7 +62,7 @@ func (in *Pod) DeepCopy() *Pod {
 // DeepCopyInto copies the pod into out.
 func (in *Pod) DeepCopyInto(out *Pod) {
 	out.TypeMeta = in.TypeMeta
-	out.ObjectMeta = DeepCopyObjectMeta(&in.ObjectMeta)
+	out.ObjectMeta = meta.DeepCopyObjectMeta(&in.ObjectMeta)
 	in.Spec.DeepCopyInto(&out.Spec)
 	in.Status.DeepCopyInto(&out.Status)
 }
@@ -122,7 +74,7 @@ func (in *PodList) DeepCopy() *PodList {
 	}
 	return &PodList{
 		TypeMeta: in.TypeMeta,
-		ListMeta: DeepCopyListMeta(&in.ListMeta),
+		ListMeta: meta.DeepCopyListMeta(&in.ListMeta),
 		Items:    sliceCopy(in.Items, func(p *Pod) Pod { return *p.DeepCopy() }),
 	}
 }
@@ -139,7 +91,7 @@ func (in *PodTemplateSpec) DeepCopy() *PodTemplateSpec {
 
 // DeepCopyInto copies the template into out.
 func (in *PodTemplateSpec) DeepCopyInto(out *PodTemplateSpec) {
-	out.ObjectMeta = DeepCopyObjectMeta(&in.ObjectMeta)
+	out.ObjectMeta = meta.DeepCopyObjectMeta(&in.ObjectMeta)
 	in.Spec.DeepCopyInto(&out.Spec)
 }
 
@@ -344,7 +296,7 @@ func (in *Binding) DeepCopy() *Binding {
 	if in == nil {
 		return nil
 	}
-	return &Binding{TypeMeta: in.TypeMeta, ObjectMeta: DeepCopyObjectMeta(&in.ObjectMeta), Target: in.Target}
+	return &Binding{TypeMeta: in.TypeMeta, ObjectMeta: meta.DeepCopyObjectMeta(&in.ObjectMeta), Target: in.Target}
 }
 
 // ---------------------------------------------------------------------------
@@ -363,7 +315,7 @@ func (in *Node) DeepCopy() *Node {
 // DeepCopyInto copies the node into out.
 func (in *Node) DeepCopyInto(out *Node) {
 	out.TypeMeta = in.TypeMeta
-	out.ObjectMeta = DeepCopyObjectMeta(&in.ObjectMeta)
+	out.ObjectMeta = meta.DeepCopyObjectMeta(&in.ObjectMeta)
 	out.Spec = in.Spec
 	out.Spec.PodCIDRs = slices.Clone(in.Spec.PodCIDRs)
 	out.Spec.Taints = sliceCopy(in.Spec.Taints, func(t *Taint) Taint {
@@ -385,7 +337,7 @@ func (in *NodeList) DeepCopy() *NodeList {
 	}
 	return &NodeList{
 		TypeMeta: in.TypeMeta,
-		ListMeta: DeepCopyListMeta(&in.ListMeta),
+		ListMeta: meta.DeepCopyListMeta(&in.ListMeta),
 		Items:    sliceCopy(in.Items, func(n *Node) Node { return *n.DeepCopy() }),
 	}
 }
@@ -398,7 +350,7 @@ func (in *Service) DeepCopy() *Service {
 	if in == nil {
 		return nil
 	}
-	out := &Service{TypeMeta: in.TypeMeta, ObjectMeta: DeepCopyObjectMeta(&in.ObjectMeta), Spec: in.Spec}
+	out := &Service{TypeMeta: in.TypeMeta, ObjectMeta: meta.DeepCopyObjectMeta(&in.ObjectMeta), Spec: in.Spec}
 	s := &out.Spec
 	s.Ports = sliceCopy(in.Spec.Ports, func(p *ServicePort) ServicePort {
 		c := *p
@@ -433,7 +385,7 @@ func (in *ServiceList) DeepCopy() *ServiceList {
 	}
 	return &ServiceList{
 		TypeMeta: in.TypeMeta,
-		ListMeta: DeepCopyListMeta(&in.ListMeta),
+		ListMeta: meta.DeepCopyListMeta(&in.ListMeta),
 		Items:    sliceCopy(in.Items, func(s *Service) Service { return *s.DeepCopy() }),
 	}
 }
@@ -451,7 +403,7 @@ func (in *Endpoints) DeepCopy() *Endpoints {
 	}
 	return &Endpoints{
 		TypeMeta:   in.TypeMeta,
-		ObjectMeta: DeepCopyObjectMeta(&in.ObjectMeta),
+		ObjectMeta: meta.DeepCopyObjectMeta(&in.ObjectMeta),
 		Subsets: sliceCopy(in.Subsets, func(s *EndpointSubset) EndpointSubset {
 			return EndpointSubset{
 				Addresses:         sliceCopy(s.Addresses, copyAddr),
@@ -473,7 +425,7 @@ func (in *EndpointsList) DeepCopy() *EndpointsList {
 	}
 	return &EndpointsList{
 		TypeMeta: in.TypeMeta,
-		ListMeta: DeepCopyListMeta(&in.ListMeta),
+		ListMeta: meta.DeepCopyListMeta(&in.ListMeta),
 		Items:    sliceCopy(in.Items, func(e *Endpoints) Endpoints { return *e.DeepCopy() }),
 	}
 }
@@ -488,7 +440,7 @@ func (in *ConfigMap) DeepCopy() *ConfigMap {
 	}
 	return &ConfigMap{
 		TypeMeta:   in.TypeMeta,
-		ObjectMeta: DeepCopyObjectMeta(&in.ObjectMeta),
+		ObjectMeta: meta.DeepCopyObjectMeta(&in.ObjectMeta),
 		Immutable:  ptrCopy(in.Immutable),
 		Data:       maps.Clone(in.Data),
 		BinaryData: bytesMapCopy(in.BinaryData),
@@ -502,7 +454,7 @@ func (in *ConfigMapList) DeepCopy() *ConfigMapList {
 	}
 	return &ConfigMapList{
 		TypeMeta: in.TypeMeta,
-		ListMeta: DeepCopyListMeta(&in.ListMeta),
+		ListMeta: meta.DeepCopyListMeta(&in.ListMeta),
 		Items:    sliceCopy(in.Items, func(c *ConfigMap) ConfigMap { return *c.DeepCopy() }),
 	}
 }
@@ -514,7 +466,7 @@ func (in *Secret) DeepCopy() *Secret {
 	}
 	return &Secret{
 		TypeMeta:   in.TypeMeta,
-		ObjectMeta: DeepCopyObjectMeta(&in.ObjectMeta),
+		ObjectMeta: meta.DeepCopyObjectMeta(&in.ObjectMeta),
 		Immutable:  ptrCopy(in.Immutable),
 		Data:       bytesMapCopy(in.Data),
 		StringData: maps.Clone(in.StringData),
@@ -529,7 +481,7 @@ func (in *SecretList) DeepCopy() *SecretList {
 	}
 	return &SecretList{
 		TypeMeta: in.TypeMeta,
-		ListMeta: DeepCopyListMeta(&in.ListMeta),
+		ListMeta: meta.DeepCopyListMeta(&in.ListMeta),
 		Items:    sliceCopy(in.Items, func(s *Secret) Secret { return *s.DeepCopy() }),
 	}
 }
@@ -541,7 +493,7 @@ func (in *ServiceAccount) DeepCopy() *ServiceAccount {
 	}
 	return &ServiceAccount{
 		TypeMeta:                     in.TypeMeta,
-		ObjectMeta:                   DeepCopyObjectMeta(&in.ObjectMeta),
+		ObjectMeta:                   meta.DeepCopyObjectMeta(&in.ObjectMeta),
 		Secrets:                      slices.Clone(in.Secrets),
 		ImagePullSecrets:             slices.Clone(in.ImagePullSecrets),
 		AutomountServiceAccountToken: ptrCopy(in.AutomountServiceAccountToken),
@@ -555,7 +507,7 @@ func (in *ServiceAccountList) DeepCopy() *ServiceAccountList {
 	}
 	return &ServiceAccountList{
 		TypeMeta: in.TypeMeta,
-		ListMeta: DeepCopyListMeta(&in.ListMeta),
+		ListMeta: meta.DeepCopyListMeta(&in.ListMeta),
 		Items:    sliceCopy(in.Items, func(s *ServiceAccount) ServiceAccount { return *s.DeepCopy() }),
 	}
 }
@@ -567,7 +519,7 @@ func (in *Namespace) DeepCopy() *Namespace {
 	}
 	return &Namespace{
 		TypeMeta:   in.TypeMeta,
-		ObjectMeta: DeepCopyObjectMeta(&in.ObjectMeta),
+		ObjectMeta: meta.DeepCopyObjectMeta(&in.ObjectMeta),
 		Spec:       NamespaceSpec{Finalizers: slices.Clone(in.Spec.Finalizers)},
 		Status:     NamespaceStatus{Phase: in.Status.Phase, Conditions: slices.Clone(in.Status.Conditions)},
 	}
@@ -580,7 +532,7 @@ func (in *NamespaceList) DeepCopy() *NamespaceList {
 	}
 	return &NamespaceList{
 		TypeMeta: in.TypeMeta,
-		ListMeta: DeepCopyListMeta(&in.ListMeta),
+		ListMeta: meta.DeepCopyListMeta(&in.ListMeta),
 		Items:    sliceCopy(in.Items, func(n *Namespace) Namespace { return *n.DeepCopy() }),
 	}
 }
@@ -591,7 +543,7 @@ func (in *Event) DeepCopy() *Event {
 		return nil
 	}
 	out := *in
-	out.ObjectMeta = DeepCopyObjectMeta(&in.ObjectMeta)
+	out.ObjectMeta = meta.DeepCopyObjectMeta(&in.ObjectMeta)
 	out.Series = ptrCopy(in.Series)
 	out.Related = ptrCopy(in.Related)
 	return &out
@@ -604,7 +556,7 @@ func (in *EventList) DeepCopy() *EventList {
 	}
 	return &EventList{
 		TypeMeta: in.TypeMeta,
-		ListMeta: DeepCopyListMeta(&in.ListMeta),
+		ListMeta: meta.DeepCopyListMeta(&in.ListMeta),
 		Items:    sliceCopy(in.Items, func(e *Event) Event { return *e.DeepCopy() }),
 	}
 }
