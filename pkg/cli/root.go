@@ -25,11 +25,20 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kl-dev/kl/pkg/cli/annotate"
 	"github.com/kl-dev/kl/pkg/cli/apiserver"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/completion"
+	"github.com/kl-dev/kl/pkg/cli/create"
+	deletecmd "github.com/kl-dev/kl/pkg/cli/delete"
+	"github.com/kl-dev/kl/pkg/cli/describe"
+	clconfig "github.com/kl-dev/kl/pkg/cli/config"
+	"github.com/kl-dev/kl/pkg/cli/get"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
+	"github.com/kl-dev/kl/pkg/cli/label"
+	plugincmd "github.com/kl-dev/kl/pkg/cli/plugin"
 	"github.com/kl-dev/kl/pkg/cli/version"
+	"github.com/kl-dev/kl/pkg/client"
 )
 
 // Help groups of `kl --help`, in the order they are shown.
@@ -62,8 +71,16 @@ type entry struct {
 // commands lists kl's top-level commands. Adding a command is one line here.
 func commands(f *cmdutil.Factory) []entry {
 	return []entry{
+		{groupBasic, get.NewCmdGet(f, nil)},
+		{groupBasic, describe.NewCmdDescribe(f, nil)},
+		{groupBasic, deletecmd.NewCmdDelete(f, nil)},
+		{groupBasic, create.NewCmdCreate(f)},
+		{groupBasic, label.NewCmdLabel(f, nil)},
+		{groupBasic, annotate.NewCmdAnnotate(f, nil)},
 		{groupCluster, apiserver.NewCmdAPIServer(f, nil)},
 		{groupSettings, completion.NewCmdCompletion(f)},
+		{groupSettings, clconfig.NewCmdConfig(f)},
+		{groupSettings, plugincmd.NewCmdPlugin(f)},
 		{groupOther, version.NewCmdVersion(f, nil)},
 	}
 }
@@ -147,6 +164,9 @@ func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args 
 	if args == nil {
 		args = []string{} // nil would make cobra read os.Args
 	}
+	if handled, err := runPlugin(ctx, f, root, args); handled {
+		return exitCode(ctx, f.IOStreams.ErrOut, root, err)
+	}
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	return exitCode(ctx, f.IOStreams.ErrOut, cmd, err)
@@ -170,6 +190,10 @@ func exitCode(ctx context.Context, errOut io.Writer, cmd *cobra.Command, err err
 		}
 	}
 	msg := strings.TrimRight(err.Error(), "\n")
+	var unreachable *client.UnreachableError
+	if errors.As(err, &unreachable) {
+		msg += " (is the apiserver running? use --server URL, KL_SERVER or kl config use-context)"
+	}
 	fmt.Fprintf(errOut, "error: %s\n", msg)
 	var flagErr *cmdutil.FlagError
 	if errors.As(err, &flagErr) || strings.HasPrefix(msg, "unknown command ") {

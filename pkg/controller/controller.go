@@ -2,18 +2,22 @@
 // informers (shared through Informers), a rate-limited, de-duplicating work
 // queue of keys, and an idempotent reconcile(key) run by a few workers
 // (Loop). Expectations keep a controller from acting twice while its cache
-// lags its own writes. The controllers live in subpackages (replicaset,
-// deployment, endpoints, garbagecollector, namespace, nodelifecycle); the
-// manager (pkg/controller/manager) runs them, behind leader election.
+// lags its own writes; MutationCache lets it see its own writes before the
+// cache does; Claimer adopts and releases dependents by label selector.
+// The controllers live in subpackages (replicaset, deployment, endpoints,
+// garbagecollector, namespace, nodelifecycle); the manager
+// (pkg/controller/manager) runs them, behind leader election.
 package controller
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
+	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/client/clock"
 	"github.com/kl-dev/kl/pkg/client/informer"
 	"github.com/kl-dev/kl/pkg/client/workqueue"
@@ -36,12 +40,18 @@ type ReconcileFunc func(ctx context.Context, key string) error
 
 // Loop runs a ReconcileFunc over a work queue, the way every controller
 // does: Run -> worker -> processNext -> Reconcile.
+//
+// A Loop reports to the Metrics attached to the context given to Run (see
+// WithMetrics): reconciles by result, their latency and the queue depth,
+// labelled with the loop's name. A reconcile that panics is recovered,
+// logged with its stack and retried like one that failed.
 type Loop struct {
 	name      string
 	queue     *workqueue.Queue[string]
 	reconcile ReconcileFunc
 	synced    []informer.SyncWaiter
 	log       *slog.Logger
+	clk       clock.Clock
 }
 
 // NewLoop returns a Loop. synced are the informers whose caches must be
@@ -51,12 +61,16 @@ func NewLoop(name string, clk clock.Clock, reconcile ReconcileFunc, log *slog.Lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if clk == nil {
+		clk = clock.Real{}
+	}
 	return &Loop{
 		name:      name,
 		queue:     workqueue.New(workqueue.Config[string]{Clock: clk}),
 		reconcile: reconcile,
 		synced:    synced,
 		log:       log.With("controller", name),
+		clk:       clk,
 	}
 }
 
@@ -70,6 +84,10 @@ func (l *Loop) Enqueue(key string) { l.queue.Add(key) }
 // minReadySeconds or progress deadlines).
 func (l *Loop) EnqueueAfter(key string, d time.Duration) { l.queue.AddAfter(key, d) }
 
+// EnqueueRateLimited adds a key after its per-key back-off, as a failed
+// reconcile does; use it to poll for something that has no event.
+func (l *Loop) EnqueueRateLimited(key string) { l.queue.AddRateLimited(key) }
+
 // Len returns the number of keys waiting.
 func (l *Loop) Len() int { return l.queue.Len() }
 
@@ -82,13 +100,18 @@ func (l *Loop) Run(ctx context.Context, workers int) error {
 	if workers < 1 {
 		workers = 1
 	}
+	m := MetricsFrom(ctx)
+	if m != nil {
+		untrack := m.trackQueue(l.name, l.queue.Len)
+		defer untrack()
+	}
 	l.log.Debug("controller started", "workers", workers)
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for l.processNext(ctx) {
+			for l.processNext(ctx, m) {
 			}
 		}()
 	}
@@ -100,7 +123,7 @@ func (l *Loop) Run(ctx context.Context, workers int) error {
 }
 
 // processNext reconciles one key; false means the queue is shut down.
-func (l *Loop) processNext(ctx context.Context) bool {
+func (l *Loop) processNext(ctx context.Context, m *Metrics) bool {
 	key, shutdown := l.queue.Get()
 	if shutdown {
 		return false
@@ -108,15 +131,35 @@ func (l *Loop) processNext(ctx context.Context) bool {
 	// Done lets the key be processed again (and makes a re-add made while
 	// it was processed take effect), never concurrently with itself.
 	defer l.queue.Done(key)
-	if err := l.reconcile(ctx, key); err != nil {
+	start := l.clk.Now()
+	err := l.safeReconcile(ctx, key)
+	m.observeReconcile(l.name, l.clk.Now().Sub(start), err)
+	if err != nil {
 		if ctx.Err() != nil {
 			return true
 		}
-		// Back off on this key only: other keys keep flowing.
-		l.log.Info("reconcile failed, will retry", "key", key, "retries", l.queue.NumRequeues(key), "err", err)
+		// Back off on this key only: other keys keep flowing. A conflict
+		// is routine (the cache was behind a write): no need to shout.
+		level := slog.LevelInfo
+		if meta.IsConflict(err) {
+			level = slog.LevelDebug
+		}
+		l.log.Log(ctx, level, "reconcile failed, will retry", "key", key, "retries", l.queue.NumRequeues(key), "err", err)
 		l.queue.AddRateLimited(key)
 		return true
 	}
 	l.queue.Forget(key)
 	return true
+}
+
+// safeReconcile turns a panic in reconcile into an error, so that one bad
+// object cannot take the whole controller-manager down.
+func (l *Loop) safeReconcile(ctx context.Context, key string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.log.Error("reconcile panicked", "key", key, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("reconcile %s panicked: %v", key, r)
+		}
+	}()
+	return l.reconcile(ctx, key)
 }

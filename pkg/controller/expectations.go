@@ -88,7 +88,7 @@ func (e *Expectations) Satisfied(key string) bool {
 	if x.adds <= 0 && len(x.deletes) == 0 {
 		return true
 	}
-	return e.clk.Now().Sub(x.at) > ExpectationsTTL
+	return e.expired(x)
 }
 
 // Forget drops key's expectations (its object was deleted).
@@ -105,11 +105,30 @@ func (e *Expectations) Reset(key string) {
 	e.m[key] = &expectation{deletes: map[string]bool{}, at: e.clk.Now()}
 }
 
+// get returns key's expectation for adding to, starting afresh when the
+// old one is fulfilled or expired: pending counts that outlived
+// ExpectationsTTL will never be observed, and adding to them would make
+// the controller wait another TTL (Kubernetes overwrites them too).
 func (e *Expectations) get(key string) *expectation {
 	x, ok := e.m[key]
-	if !ok || (x.adds <= 0 && len(x.deletes) == 0) {
+	if !ok || (x.adds <= 0 && len(x.deletes) == 0) || e.expired(x) {
 		x = &expectation{deletes: map[string]bool{}}
 		e.m[key] = x
 	}
 	return x
+}
+
+func (e *Expectations) expired(x *expectation) bool {
+	return e.clk.Now().Sub(x.at) > ExpectationsTTL
+}
+
+// Pending returns the creations and deletions still expected for key (for
+// logs and tests).
+func (e *Expectations) Pending(key string) (adds, deletes int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if x, ok := e.m[key]; ok {
+		return max(x.adds, 0), len(x.deletes)
+	}
+	return 0, 0
 }

@@ -37,6 +37,7 @@ type Informers struct {
 	all     map[string]any
 	runners []func(context.Context)
 	ctx     context.Context
+	running sync.WaitGroup
 }
 
 // NewInformers returns an empty set of shared informers.
@@ -76,7 +77,11 @@ func shared[T any, PT interface {
 		}
 	}
 	if f.ctx != nil {
-		go run(f.ctx)
+		f.running.Add(1)
+		go func() {
+			defer f.running.Done()
+			run(f.ctx)
+		}()
 	} else {
 		f.runners = append(f.runners, run)
 	}
@@ -90,23 +95,31 @@ func (f *Informers) Start(ctx context.Context) {
 	defer f.mu.Unlock()
 	f.ctx = ctx
 	for _, run := range f.runners {
-		go run(ctx)
+		f.running.Add(1)
+		go func() {
+			defer f.running.Done()
+			run(ctx)
+		}()
 	}
 	f.runners = nil
 }
 
+// Wait blocks until every informer started by Start has returned, that
+// is, until some time after the context given to Start ends.
+func (f *Informers) Wait() { f.running.Wait() }
+
 // Pods returns the shared pod informer (indexed by label).
 func (f *Informers) Pods() *informer.Informer[*corev1.Pod] {
 	return shared[corev1.Pod](f, PodsResource, true, informer.Options[*corev1.Pod]{IndexLabels: true, Indexers: map[string]informer.IndexFunc[*corev1.Pod]{
-		IndexOwnerUID: ownerUIDs[*corev1.Pod],
-		IndexNodeName: func(p *corev1.Pod) []string { return []string{p.Spec.NodeName} },
+		IndexOwnerUID: OwnerUIDs[*corev1.Pod],
+		IndexNodeName: PodNodeName,
 	}})
 }
 
 // ReplicaSets returns the shared ReplicaSet informer.
 func (f *Informers) ReplicaSets() *informer.Informer[*appsv1.ReplicaSet] {
 	return shared[appsv1.ReplicaSet](f, ReplicaSetsResource, true, informer.Options[*appsv1.ReplicaSet]{IndexLabels: true, Indexers: map[string]informer.IndexFunc[*appsv1.ReplicaSet]{
-		IndexOwnerUID: ownerUIDs[*appsv1.ReplicaSet],
+		IndexOwnerUID: OwnerUIDs[*appsv1.ReplicaSet],
 	}})
 }
 
@@ -149,7 +162,10 @@ const (
 	IndexNodeName = "nodeName"
 )
 
-func ownerUIDs[PT meta.Object](obj PT) []string {
+// OwnerUIDs is the IndexOwnerUID index function: the uid of every owner
+// reference of obj. Informers made outside Informers (tests) use it to get
+// the same index.
+func OwnerUIDs[PT meta.Object](obj PT) []string {
 	refs := obj.GetObjectMeta().OwnerReferences
 	out := make([]string, 0, len(refs))
 	for _, r := range refs {
@@ -157,3 +173,7 @@ func ownerUIDs[PT meta.Object](obj PT) []string {
 	}
 	return out
 }
+
+// PodNodeName is the IndexNodeName index function: the pod's
+// spec.nodeName ("" for unscheduled pods).
+func PodNodeName(p *corev1.Pod) []string { return []string{p.Spec.NodeName} }

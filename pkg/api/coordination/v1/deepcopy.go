@@ -1,7 +1,6 @@
 package v1
 
 import (
-
 	"github.com/kl-dev/kl/pkg/api/meta"
 )
 
@@ -51,4 +50,3 @@ func (in *LeaseList) DeepCopy() *LeaseList {
 	}
 	return out
 }
-
