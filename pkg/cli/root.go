@@ -29,14 +29,16 @@ import (
 	"github.com/kl-dev/kl/pkg/cli/apiserver"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/completion"
+	clconfig "github.com/kl-dev/kl/pkg/cli/config"
 	"github.com/kl-dev/kl/pkg/cli/create"
 	deletecmd "github.com/kl-dev/kl/pkg/cli/delete"
 	"github.com/kl-dev/kl/pkg/cli/describe"
-	clconfig "github.com/kl-dev/kl/pkg/cli/config"
+	"github.com/kl-dev/kl/pkg/cli/explain"
 	"github.com/kl-dev/kl/pkg/cli/get"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/cli/label"
 	plugincmd "github.com/kl-dev/kl/pkg/cli/plugin"
+	"github.com/kl-dev/kl/pkg/cli/validate"
 	"github.com/kl-dev/kl/pkg/cli/version"
 	"github.com/kl-dev/kl/pkg/client"
 )
@@ -73,10 +75,12 @@ func commands(f *cmdutil.Factory) []entry {
 	return []entry{
 		{groupBasic, get.NewCmdGet(f, nil)},
 		{groupBasic, describe.NewCmdDescribe(f, nil)},
+		{groupBasic, explain.NewCmdExplain(f, nil)},
 		{groupBasic, deletecmd.NewCmdDelete(f, nil)},
 		{groupBasic, create.NewCmdCreate(f)},
 		{groupBasic, label.NewCmdLabel(f, nil)},
 		{groupBasic, annotate.NewCmdAnnotate(f, nil)},
+		{groupDeploy, validate.NewCmdValidate(f, nil)},
 		{groupCluster, apiserver.NewCmdAPIServer(f, nil)},
 		{groupSettings, completion.NewCmdCompletion(f)},
 		{groupSettings, clconfig.NewCmdConfig(f)},
