@@ -7,8 +7,10 @@ VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo
 COMMIT       ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS      := -X $(PKG)/pkg/version.Version=$(VERSION) -X $(PKG)/pkg/version.GitCommit=$(COMMIT)
 TEST_TIMEOUT ?= 15m
+PLUGINS      := kl-tree kl-lint
+PREFIX       ?= /usr/local
 
-.PHONY: help build test run bench lint generate clean
+.PHONY: help build plugins install test run bench lint generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -17,6 +19,13 @@ help: ## list the targets
 # VCS stamping fails in checkouts owned by another user.
 build: ## build bin/kl (static, version stamped)
 	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kl
+
+plugins: ## build the shipped plugins (kl-tree, kl-lint) into bin/
+	for p in $(PLUGINS); do CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags "$(LDFLAGS)" -o bin/$$p ./plugins/$$p || exit 1; done
+
+install: build plugins ## install kl and its plugins into $(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(addprefix bin/,$(PLUGINS)) $(DESTDIR)$(PREFIX)/bin/
 
 test: ## go vet, then every test with the race detector
 	$(GO) vet ./...
