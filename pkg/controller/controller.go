@@ -91,6 +91,21 @@ func (l *Loop) EnqueueRateLimited(key string) { l.queue.AddRateLimited(key) }
 // Len returns the number of keys waiting.
 func (l *Loop) Len() int { return l.queue.Len() }
 
+// Pop removes a key that is ready and returns it without reconciling it;
+// false when none is ready. Unit tests use it to see what event handlers
+// queued while the loop is not running.
+func (l *Loop) Pop() (string, bool) {
+	if l.queue.Len() == 0 {
+		return "", false
+	}
+	key, shutdown := l.queue.Get()
+	if shutdown {
+		return "", false
+	}
+	l.queue.Done(key)
+	return key, true
+}
+
 // Run waits for the caches, then runs workers until ctx ends.
 func (l *Loop) Run(ctx context.Context, workers int) error {
 	defer l.queue.ShutDown()
