@@ -40,6 +40,13 @@ type Config struct {
 	MaxRequestBodyBytes int64
 	// BookmarkInterval is how often watches get a BOOKMARK (0: never).
 	BookmarkInterval time.Duration
+	// MaxRequestsInFlight caps concurrent non-watch requests; more get 429
+	// with Retry-After.
+	MaxRequestsInFlight int
+	// MaxWatchesPerClient caps the open watches of one identity.
+	MaxWatchesPerClient int
+	// AuditLogPath, when set, gets one JSON line per request.
+	AuditLogPath string
 
 	Logger *slog.Logger
 }
@@ -63,6 +70,12 @@ func (c *Config) Defaults() {
 	}
 	if c.MaxRequestBodyBytes == 0 {
 		c.MaxRequestBodyBytes = 3 << 20
+	}
+	if c.MaxRequestsInFlight == 0 {
+		c.MaxRequestsInFlight = 800
+	}
+	if c.MaxWatchesPerClient == 0 {
+		c.MaxWatchesPerClient = 5000
 	}
 	if c.BookmarkInterval == 0 {
 		c.BookmarkInterval = time.Minute

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/kl-dev/kl/pkg/version"
 )
 
 // Discovery documents in Kubernetes' shapes (APIVersions, APIGroupList,
@@ -164,4 +166,24 @@ func (s *Server) resourceList(group, version string) apiResourceList {
 	}
 	sort.Slice(l.Resources, func(i, j int) bool { return strings.Compare(l.Resources[i].Name, l.Resources[j].Name) < 0 })
 	return l
+}
+
+// versionInfo is /version in Kubernetes' shape, so kubectl version works;
+// gitVersion names the Kubernetes API level kl follows, plus kl's own.
+type versionInfo struct {
+	Major      string `json:"major"`
+	Minor      string `json:"minor"`
+	GitVersion string `json:"gitVersion"`
+	GitCommit  string `json:"gitCommit"`
+	GoVersion  string `json:"goVersion"`
+	Platform   string `json:"platform"`
+	KlVersion  string `json:"klVersion"`
+}
+
+func kubeVersion() versionInfo {
+	v := version.Get()
+	return versionInfo{
+		Major: "1", Minor: "32", GitVersion: "v1.32.0+kl", GitCommit: v.GitCommit,
+		GoVersion: v.GoVersion, Platform: v.Platform, KlVersion: v.Version,
+	}
 }

@@ -21,18 +21,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kl-dev/kl/pkg/apiserver/auth"
 	"github.com/kl-dev/kl/pkg/apiserver/cacher"
 	"github.com/kl-dev/kl/pkg/storage"
 	"github.com/kl-dev/kl/pkg/storage/badger"
 	"github.com/kl-dev/kl/pkg/storage/memory"
 	"github.com/kl-dev/kl/pkg/validation"
-	"github.com/kl-dev/kl/pkg/version"
 )
 
 // Server is a kl apiserver. Create with New, serve with Run.
@@ -48,6 +47,9 @@ type Server struct {
 	now       func() time.Time
 	listener  net.Listener
 	tlsConfig *tls.Config
+	authz     *auth.Authorizer
+	limits    *limits
+	auditLog  *auditLog
 
 	readyOnce sync.Once
 	ready     chan struct{}
@@ -73,7 +75,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.alloc = alloc
 	s.metrics = newMetrics()
+	s.authz = &auth.Authorizer{Pods: podGraph{s}}
+	s.limits = newLimits(cfg.MaxRequestsInFlight, cfg.MaxWatchesPerClient)
+	if cfg.AuditLogPath != "" {
+		if s.auditLog, err = openAuditLog(cfg.AuditLogPath); err != nil {
+			return nil, err
+		}
+	}
 	if s.store, err = openStore(cfg); err != nil {
+		s.auditLog.close()
 		return nil, err
 	}
 	decoders := map[string]cacher.Decoder{}
@@ -168,6 +178,7 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // HTTP server and closes storage.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.store.Close()
+	defer s.auditLog.close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cacheDone := make(chan error, 1)
@@ -229,11 +240,13 @@ func (s *Server) bookmarks(ctx context.Context) {
 	}
 }
 
-// ServeHTTP routes a request; panics become 500s.
+// ServeHTTP authenticates, authorizes and routes a request; panics become
+// 500s, and every request is counted, timed and audited.
 func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
-	info := requestInfo{Verb: strings.ToLower(req.Method)}
+	info := requestInfo{Verb: nonResourceVerb(req.Method)}
 	code := http.StatusOK
+	var user auth.User
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -243,37 +256,83 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			code = writeError(w, meta500(p))
 		}
 		s.metrics.observeRequest(info, code, time.Since(start))
+		s.audit(start, user, info, req.URL.Path, code)
 	}()
+	fail := func(err error) { code = writeError(w, err) }
+
+	u, ok := s.authenticate(req)
+	if !ok {
+		fail(unauthorized())
+		return
+	}
+	user = u
+	ctx := auth.WithUser(req.Context(), u)
+	req = req.WithContext(ctx)
+	ri, isResource, err := parseRequestInfo(req)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if !isResource {
+		a := auth.Attributes{Verb: info.Verb, NonResourcePath: req.URL.Path}
+		if err := s.authorize(ctx, u, a); err != nil {
+			fail(err)
+			return
+		}
+		code = s.serveNonResource(w, req)
+		return
+	}
+	info = ri
+	attrs, err := s.attributes(req, info)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if err := s.authorize(ctx, u, attrs); err != nil {
+		fail(err)
+		return
+	}
+	if info.Verb == "watch" {
+		release, err := s.limits.watch(u.Name)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer release()
+	} else {
+		release, err := s.limits.acquire()
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer release()
+	}
+	if err := s.serveResource(w, req, info); err != nil {
+		fail(err)
+	}
+}
+
+// serveNonResource answers health, version, metrics and discovery.
+func (s *Server) serveNonResource(w http.ResponseWriter, req *http.Request) int {
 	switch req.URL.Path {
 	case "/healthz", "/livez", "/readyz":
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok"))
-		return
+		return http.StatusOK
 	case "/version":
-		code = statusOf(writeObject(w, http.StatusOK, version.Get()))
-		return
+		return statusOf(writeObject(w, http.StatusOK, kubeVersion()))
 	case "/metrics":
 		promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP(w, req)
-		return
+		return http.StatusOK
 	}
-	ri, ok, err := parseRequestInfo(req)
-	if err != nil {
-		code = writeError(w, err)
-		return
+	handled, err := s.serveDiscovery(w, req)
+	switch {
+	case err != nil:
+		return writeError(w, err)
+	case !handled:
+		return writeError(w, notFoundPath(req.URL.Path))
 	}
-	if !ok {
-		handled, err := s.serveDiscovery(w, req)
-		if err != nil {
-			code = writeError(w, err)
-		} else if !handled {
-			code = writeError(w, notFoundPath(req.URL.Path))
-		}
-		return
-	}
-	info = ri
-	if err := s.serveResource(w, req, info); err != nil {
-		code = writeError(w, err)
-	}
+	return http.StatusOK
 }
 
 func statusOf(err error) int {
