@@ -265,8 +265,10 @@ func (p *fastParser) sequence(ind, depth int) []any {
 				p.count(depth + 1)
 				out = append(out, nil)
 			}
-		case content[0] == '\t' || isSeqItem(content) || content[0] == '|':
+		case content[0] == '\t' || isSeqItem(content):
 			bail()
+		case content[0] == '|':
+			out = append(out, p.literal(ind, content, depth+1))
 		case isKeyText(content):
 			// "- key: value": a mapping indented to its first key.
 			l.indent += 1 + len(rest) - len(content)
@@ -673,6 +675,9 @@ func (p *fastParser) literal(ind int, header string, depth int) string {
 			maxLeading = max(maxLeading, len(l.raw))
 			continue
 		}
+		if l.text[0] == '\t' {
+			bail() // yaml/v3: a tab where indentation is expected
+		}
 		contentIndent = l.indent
 		break
 	}
@@ -692,6 +697,9 @@ func (p *fastParser) literal(ind int, header string, depth int) string {
 			continue
 		}
 		if l.indent < contentIndent {
+			if l.text[0] == '\t' {
+				bail()
+			}
 			break
 		}
 		for ; pendingBreaks > 0; pendingBreaks-- {

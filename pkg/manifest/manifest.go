@@ -1,6 +1,27 @@
 // Package manifest reads Kubernetes manifests (YAML and JSON files,
 // directories, standard input) into objects that remember where each of
 // their fields was written, so that errors can name file:line:column.
+//
+// What Read accepts, as kubectl does: multi-document YAML (---), JSON, flow
+// style, comments anywhere, anchors, aliases and merge keys; List and
+// typed lists (ConfigMapList) expanded into their items; map keys that
+// YAML reads as numbers or booleans (5:, true:) turned into strings. Values
+// are JSON values: strings, int64 for integers, float64 for other numbers,
+// bools, nil, []any and map[string]any. Timestamps stay strings as written.
+// Unlike kubectl (YAML 1.1), yes/no/on/off are strings (YAML 1.2).
+//
+// What it rejects, with the file and line: YAML syntax errors, duplicate
+// keys, documents without apiVersion or kind, documents nested deeper than
+// MaxDepth or expanding through aliases to more than max(100,000, 10 x
+// size) values, files without objects, directories without manifests, and
+// the same object (group, kind, namespace, name) given twice.
+//
+// Speed: most documents are read by a small parser for the YAML that
+// manifests are written in (fastparse.go), which records no positions; the
+// positions of an object are computed with go.yaml.in/yaml/v3 when first
+// asked for, which only happens for invalid objects. Everything else goes
+// through yaml/v3. Files, and documents within a file, are parsed in
+// parallel.
 package manifest
 
 import (

@@ -451,6 +451,29 @@ func TestRead_UnreadableDirectory(t *testing.T) {
 	equalLines(t, "errors", errs, []string{"d/sub: cannot read directory: permission denied"})
 }
 
+func TestRead_BrokenEntries(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"d/a.yaml":    "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+		"file.yaml":   "apiVersion: v1\nkind: Namespace\nmetadata: {name: f}\n",
+		"d/sub/.keep": "",
+	})
+	if err := os.Symlink(filepath.Join(dir, "nowhere.yaml"), filepath.Join(dir, "d", "dangling.yaml")); err != nil {
+		t.Skipf("symlinks: %v", err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "file.yaml"), filepath.Join(dir, "d", "link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "d", "sub"), filepath.Join(dir, "d", "dirlink.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	objs, errs := readIn(t, dir, []string{"d", "file.yaml/x"}, Options{Recursive: true})
+	equalLines(t, "objects", names(objs), []string{"Namespace a", "Namespace f"})
+	equalLines(t, "errors", errs, []string{
+		"d/dangling.yaml: no such file or directory",
+		"file.yaml/x: not a directory",
+	})
+}
+
 func TestRead_Stdin(t *testing.T) {
 	in := strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-stdin\n")
 	objs, err := Read([]string{"-"}, Options{Stdin: in})
@@ -466,6 +489,10 @@ func TestRead_Stdin(t *testing.T) {
 	_, err = Read([]string{"-"}, Options{Stdin: strings.NewReader("")})
 	if err == nil || err.Error() != "-: no objects found" {
 		t.Errorf("empty stdin: %v", err)
+	}
+	_, err = Read([]string{"-"}, Options{})
+	if err == nil || err.Error() != "-: no standard input to read" {
+		t.Errorf("nil Stdin: %v", err)
 	}
 	_, err = Read([]string{"-", "-"}, Options{Stdin: strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")})
 	if err == nil || !strings.Contains(err.Error(), "-: standard input given more than once") {
@@ -531,4 +558,32 @@ func TestApplyOrder(t *testing.T) {
 
 func matches(pattern, s string) bool {
 	return regexp.MustCompile("^" + pattern + "$").MatchString(s)
+}
+
+// FuzzParse feeds arbitrary text to the whole reading path (splitting,
+// both parsers, conversion, List expansion): it must not panic, every
+// error must have a line, and every object valid JSON and positions.
+func FuzzParse(f *testing.F) {
+	f.Add(multiDoc)
+	f.Add("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n")
+	f.Add("a: &a [*a]\n")
+	f.Add("{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}")
+	f.Fuzz(func(t *testing.T, data string) {
+		for _, c := range splitDocuments("f.yaml", []byte(data)) {
+			objs, errs := parseChunk("f.yaml", c.data, c.lineOffset)
+			for _, e := range errs {
+				if e.Source.Line < 1 || e.Msg == "" {
+					t.Errorf("error without line or message: %#v", e)
+				}
+			}
+			for _, o := range objs {
+				if !json.Valid(o.JSON) {
+					t.Errorf("invalid JSON %q", o.JSON)
+				}
+				if p := o.Position([]string{"metadata", "name"}); p.Line < 1 {
+					t.Errorf("position %v", p)
+				}
+			}
+		}
+	})
 }

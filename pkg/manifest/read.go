@@ -51,14 +51,15 @@ type chunk struct {
 // and an object (same group, kind, namespace and name) given twice.
 func Read(paths []string, opts Options) ([]*Object, error) {
 	inputs := listInputs(paths, opts)
-	parallel(len(inputs), func(i int) { inputs[i].load(opts.Stdin) })
+	// Reading waits on the disk more than on the CPU: more readers.
+	parallel(len(inputs), max(runtime.GOMAXPROCS(0), 8), func(i int) { inputs[i].load(opts.Stdin) })
 	var chunks []*chunk
 	for _, in := range inputs {
 		for j := range in.chunks {
 			chunks = append(chunks, &in.chunks[j])
 		}
 	}
-	parallel(len(chunks), func(i int) {
+	parallel(len(chunks), runtime.GOMAXPROCS(0), func(i int) {
 		c := chunks[i]
 		c.objs, c.errs = parseChunk(c.fileName, c.data, c.lineOffset)
 	})
@@ -276,9 +277,9 @@ func isSeparator(line []byte) bool {
 	return false
 }
 
-// parallel calls f(0..n-1) on up to GOMAXPROCS goroutines and waits.
-func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+// parallel calls f(0..n-1) on up to workers goroutines and waits.
+func parallel(n, workers int, f func(i int)) {
+	workers = min(workers, n)
 	if workers <= 1 {
 		for i := range n {
 			f(i)

@@ -56,8 +56,11 @@ func NewCmdValidate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 
 Reads YAML and JSON files, directories (-R: recursively) and standard input
 ("-f -"). Every problem is printed on one line with the file, line and column
-of the offending field, followed by a summary. The exit code is 1 when any
-manifest is invalid or cannot be read.`,
+of the offending field, followed by a summary ("12 valid, 2 invalid"), all on
+standard output. The exit code is 1 when any manifest is invalid or cannot be
+read, 0 otherwise. -o json prints one JSON document instead:
+{"valid": N, "invalid": M, "problems": [{"file", "line", "column", "object",
+"field", "message"}]}.`,
 		Example: `  kl validate -f deploy/web.yaml
   kl validate -R -f deploy/
   cat web.yaml | kl validate -f -
