@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kl-dev/kl/pkg/suggest"
 	"io/fs"
 	"math/big"
 	"reflect"
@@ -310,50 +311,10 @@ func unknownFieldMessage(node map[string]any, name string) string {
 	for p := range props {
 		known = append(known, p)
 	}
-	if s := suggest(name, known); s != "" {
+	if s := suggest.Closest(name, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return msg
-}
-
-// suggest returns the candidate closest to name by edit distance (ignoring
-// case), or "" when none is close enough to be a likely typo.
-func suggest(name string, candidates []string) string {
-	sort.Strings(candidates)
-	best, bestDist := "", -1
-	lname := strings.ToLower(name)
-	for _, c := range candidates {
-		d := editDistance(lname, strings.ToLower(c))
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	limit := max(2, len(name)/3)
-	if bestDist < 0 || bestDist > limit {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // valueAt returns the value at a JSON location.

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"encoding/json"
+	"github.com/kl-dev/kl/pkg/suggest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -239,7 +240,7 @@ func TestSuggest(t *testing.T) {
 		"x":              "",
 	}
 	for in, want := range tests {
-		if got := suggest(in, cands); got != want {
+		if got := suggest.Closest(in, cands); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kl-dev/kl/pkg/suggest"
 	"io"
 	"io/fs"
 	"sort"
@@ -138,7 +139,7 @@ func resolve(kinds []schemas.Kind, arg, apiVersion string) (schemas.Kind, []stri
 	if apiVersion != "" {
 		msg = fmt.Sprintf("unknown resource type %q in apiVersion %q", tokens[0], apiVersion)
 	}
-	if s := suggest(strings.ToLower(tokens[0]), names); s != "" && s != strings.ToLower(tokens[0]) {
+	if s := suggest.Closest(strings.ToLower(tokens[0]), names); s != "" && s != strings.ToLower(tokens[0]) {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	msg += "; kl knows: " + strings.Join(pluralNames(kinds), ", ")
@@ -361,7 +362,7 @@ func explain(b *strings.Builder, kind schemas.Kind, root *schema, path []string,
 		if obj == nil || obj.Properties[name] == nil {
 			msg := fmt.Sprintf("field %q does not exist in %s", name, walked)
 			if obj != nil {
-				if s := suggest(strings.ToLower(name), sortedKeys(obj.Properties)); s != "" {
+				if s := suggest.Closest(strings.ToLower(name), sortedKeys(obj.Properties)); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
 			}
@@ -498,46 +499,4 @@ func wrap(b *strings.Builder, text string, indent int) {
 		}
 		b.WriteString(line + "\n")
 	}
-}
-
-// suggest returns the candidate closest to name (a likely typo), or "".
-func suggest(name string, candidates []string) string {
-	best, bestDist := "", -1
-	sorted := append([]string(nil), candidates...)
-	sort.Strings(sorted)
-	for _, c := range sorted {
-		d := editDistance(name, strings.ToLower(c))
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	limit := max(2, len(name)/3)
-	if len(name) <= 3 {
-		limit = 1
-	}
-	if bestDist < 0 || bestDist > limit {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/kl-dev/kl/pkg/suggest"
 	"net/http"
 	"net/url"
 	"sort"
@@ -129,7 +130,7 @@ func (r *Resolver) Resolve(ctx context.Context, arg string) (Mapping, error) {
 			}
 		}
 	}
-	return Mapping{}, &UnknownTypeError{Type: arg, Suggestion: suggest(res, name)}
+	return Mapping{}, &UnknownTypeError{Type: arg, Suggestion: closestResource(res, name)}
 }
 
 // Category returns the resources of a category ("all": pods, services,
@@ -186,9 +187,9 @@ func match(res []discovered, name string, keep func(discovered) bool) (Mapping, 
 	return Mapping{}, false
 }
 
-// suggest returns the resource name closest to name when it is close
+// closestResource returns the resource name closest to name when it is close
 // enough to be a typo.
-func suggest(res []discovered, name string) string {
+func closestResource(res []discovered, name string) string {
 	best, bestDist := "", 3
 	for _, d := range res {
 		for _, cand := range append([]string{d.GVR.Resource, d.singular}, d.shortNames...) {
@@ -199,32 +200,12 @@ func suggest(res []discovered, name string) string {
 			if len(cand) <= 3 {
 				limit = 1
 			}
-			if dist := levenshtein(name, cand); dist <= limit && dist < bestDist {
+			if dist := suggest.Distance(name, cand); dist <= limit && dist < bestDist {
 				best, bestDist = d.GVR.Resource, dist
 			}
 		}
 	}
 	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // load reads the discovery documents once; a failure is not cached.
