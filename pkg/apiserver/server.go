@@ -195,12 +195,14 @@ func (s *Server) Run(ctx context.Context) error {
 		s.listener.Close()
 		return fmt.Errorf("rebuild service allocations: %w", err)
 	}
+	conns := &newConns{m: map[net.Conn]struct{}{}}
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState:         conns.track,
 	}
 	ln := s.listener
 	if s.tlsConfig != nil {
@@ -218,6 +220,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 	defer stop()
+	// Shutdown waits for connections that never sent a request as if they
+	// were busy; they have nothing to finish, so close them now.
+	conns.closeNew()
 	err := hs.Shutdown(shutdownCtx)
 	cancel()
 	<-cacheDone
@@ -225,6 +230,30 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// newConns tracks connections that have not sent a request yet.
+type newConns struct {
+	mu sync.Mutex
+	m  map[net.Conn]struct{}
+}
+
+func (n *newConns) track(c net.Conn, st http.ConnState) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if st == http.StateNew {
+		n.m[c] = struct{}{}
+	} else {
+		delete(n.m, c)
+	}
+}
+
+func (n *newConns) closeNew() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for c := range n.m {
+		_ = c.Close()
+	}
 }
 
 func (s *Server) bookmarks(ctx context.Context) {
