@@ -110,6 +110,24 @@ func (c *Client) Server() string { return c.servers[c.preferred.Load()] }
 // A non-2xx response is returned as a *meta.APIError carrying the server's
 // Status; when no server can be reached the error is an *UnreachableError.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, contentType string, body []byte) ([]byte, error) {
+	resp, err := c.DoResponse(ctx, method, path, query, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// Response is a 2xx response read whole: its status code, headers and body.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// DoResponse is Do that also returns the status code and headers of the
+// response (kl's apiserver says in a header what a server-side apply did).
+// Errors are as for Do.
+func (c *Client) DoResponse(ctx context.Context, method, path string, query url.Values, contentType string, body []byte) (*Response, error) {
 	resp, cancel, err := c.send(ctx, method, path, query, contentType, body, false)
 	if err != nil {
 		return nil, err
@@ -123,7 +141,7 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, decodeError(resp.StatusCode, data)
 	}
-	return data, nil
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
 
 // Stream sends a request whose response is read as a stream (watch, logs)

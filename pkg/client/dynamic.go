@@ -74,6 +74,39 @@ func (d *Dynamic) Patch(ctx context.Context, gvr meta.GroupVersionResource, name
 	return d.c.Do(ctx, http.MethodPatch, ResourcePath(gvr, namespace, name, opts.Subresource), opts.Query(), string(pt), data)
 }
 
+// ApplyResultHeader is the response header in which kl's apiserver says
+// what a server-side apply did: "created", "configured" or "unchanged".
+const ApplyResultHeader = "X-Kl-Apply-Result"
+
+// PatchResult is the outcome of PatchWithResult.
+type PatchResult struct {
+	// Object is the patched (or, for an apply, created) object.
+	Object []byte
+	// StatusCode is 201 for an apply that created the object, else 200.
+	StatusCode int
+	// ApplyResult is the ApplyResultHeader of a server-side apply:
+	// "created", "configured" or "unchanged"; "" when the server did not
+	// say (other patch types, other servers).
+	ApplyResult string
+}
+
+// PatchWithResult is Patch that also returns what the server said about
+// the write; with ApplyPatchType, kl's apiserver says whether the apply
+// created the object, changed it or found nothing to change.
+func (d *Dynamic) PatchWithResult(ctx context.Context, gvr meta.GroupVersionResource, namespace, name string, pt PatchType, data []byte, opts PatchOptions) (*PatchResult, error) {
+	if err := needName(gvr, name); err != nil {
+		return nil, err
+	}
+	if pt == ApplyPatchType && opts.FieldManager == "" {
+		return nil, fmt.Errorf("apply %s %q: a field manager is required", gvr, name)
+	}
+	resp, err := d.c.DoResponse(ctx, http.MethodPatch, ResourcePath(gvr, namespace, name, opts.Subresource), opts.Query(), string(pt), data)
+	if err != nil {
+		return nil, err
+	}
+	return &PatchResult{Object: resp.Body, StatusCode: resp.StatusCode, ApplyResult: resp.Header.Get(ApplyResultHeader)}, nil
+}
+
 // Delete deletes the object and returns the response body: the object (when
 // deletion is graceful or waits for finalizers) or a Status.
 func (d *Dynamic) Delete(ctx context.Context, gvr meta.GroupVersionResource, namespace, name string, opts meta.DeleteOptions) ([]byte, error) {
