@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -100,9 +101,26 @@ func (s *Server) applyObject(ctx context.Context, r *resource, info requestInfo,
 	}
 	fm := &fieldmanager.Manager{ListKeys: fieldmanager.DefaultListKeys, Now: s.now}
 
+	// Update in place when the object exists; create it when it does not
+	// (and go round again if someone else created or deleted it meanwhile).
 	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
-		_, _, getErr := s.getObject(ctx, r, info.Namespace, info.Name)
-		if meta.IsNotFound(getErr) {
+		out, outcome, err := s.guaranteedUpdate(ctx, r, info.Namespace, info.Name, "apply", wo, func(cur meta.Object) (meta.Object, error) {
+			live, err := toMap(cur)
+			if err != nil {
+				return nil, meta.NewInternalError(err)
+			}
+			old := cur.GetObjectMeta().ManagedFields
+			merged, managed, err := fm.Apply(live, old, config, wo.fieldManager, r.apiVersion(), force)
+			if err != nil {
+				return nil, applyError(err)
+			}
+			if fieldmanager.Equal(merged, live) && reflect.DeepEqual(managed, old) {
+				return nil, errNoChange // re-applying an unchanged manifest
+			}
+			return s.fromMap(r, merged, managed)
+		})
+		switch {
+		case meta.IsNotFound(err):
 			merged, managed, err := fm.Apply(nil, nil, config, wo.fieldManager, r.apiVersion(), force)
 			if err != nil {
 				return nil, "", applyError(err)
@@ -119,28 +137,9 @@ func (s *Server) applyObject(ctx context.Context, r *resource, info requestInfo,
 				return nil, "", err
 			}
 			return created, applyCreated, nil
-		}
-		if getErr != nil {
-			return nil, "", getErr
-		}
-		out, outcome, err := s.guaranteedUpdate(ctx, r, info.Namespace, info.Name, "apply", wo, func(cur meta.Object) (meta.Object, error) {
-			live, err := toMap(cur)
-			if err != nil {
-				return nil, meta.NewInternalError(err)
-			}
-			merged, managed, err := fm.Apply(live, cur.GetObjectMeta().ManagedFields, config, wo.fieldManager, r.apiVersion(), force)
-			if err != nil {
-				return nil, applyError(err)
-			}
-			return s.fromMap(r, merged, managed)
-		})
-		if meta.IsNotFound(err) {
-			continue // deleted meanwhile: create it
-		}
-		if err != nil {
+		case err != nil:
 			return nil, "", err
-		}
-		if outcome == unchanged {
+		case outcome == unchanged:
 			return out, applyUnchanged, nil
 		}
 		return out, applyConfigured, nil

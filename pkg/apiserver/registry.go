@@ -223,8 +223,12 @@ func (s *Server) admitNamespace(ctx context.Context, ns string) error {
 }
 
 // updateFunc computes the desired object from the current one. It may
-// return the current object unchanged (then nothing is written).
+// return the current object unchanged (then nothing is written), or
+// errNoChange to say so without the cost of preparing and comparing.
 type updateFunc func(cur meta.Object) (meta.Object, error)
+
+// errNoChange is returned by an updateFunc that knows nothing changes.
+var errNoChange = errors.New("no change")
 
 // maxUpdateAttempts bounds the read-modify-write retries on conflicts.
 const maxUpdateAttempts = 16
@@ -250,6 +254,9 @@ func (s *Server) guaranteedUpdate(ctx context.Context, r *resource, ns, name, su
 			return nil, unchanged, meta.NewInternalError(err)
 		}
 		next, err := fn(base)
+		if errors.Is(err, errNoChange) {
+			return cur, unchanged, nil
+		}
 		if err != nil {
 			return nil, unchanged, err
 		}

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
+	"time"
 
 	"github.com/kl-dev/kl/pkg/storage"
 )
@@ -24,6 +26,10 @@ var ErrOutOfRange = errors.New("provided value is not in the valid range")
 
 // Allocator allocates slots 0..size-1 recorded under one storage key.
 type Allocator struct {
+	// mu serialises this process's allocations: they all write one key, so
+	// running them one at a time avoids compare-and-swap storms; CAS still
+	// guards against other apiservers on the same store.
+	mu    sync.Mutex
 	store storage.Interface
 	key   string
 	size  int
@@ -47,7 +53,17 @@ const maxAttempts = 64
 
 // update runs fn on the current bitmap and stores the result with CAS.
 func (a *Allocator) update(ctx context.Context, fn func(bits []byte) error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if attempt > 0 {
+			// Another apiserver wrote meanwhile: back off a little, with jitter.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(rand.IntN(attempt*2+1)) * time.Millisecond):
+			}
+		}
 		kv, err := a.store.Get(ctx, a.key)
 		exists := err == nil
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
