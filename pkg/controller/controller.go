@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -177,4 +178,12 @@ func (l *Loop) safeReconcile(ctx context.Context, key string) (err error) {
 		}
 	}()
 	return l.reconcile(ctx, key)
+}
+
+// IsNamespaceTerminating reports whether err is the apiserver refusing to
+// create an object in a namespace that is being deleted. Controllers do
+// not retry nor report such failures: the namespace controller is about to
+// delete their objects too (Kubernetes' NamespaceTerminatingCause).
+func IsNamespaceTerminating(err error) bool {
+	return meta.IsForbidden(err) && strings.Contains(err.Error(), "because it is being terminated")
 }
