@@ -4,14 +4,20 @@ import "strings"
 
 // GroupVersionResource names a REST resource, e.g. {apps v1 deployments}.
 type GroupVersionResource struct {
-	Group    string
-	Version  string
+	// Group is the API group, "" for the core group.
+	Group string
+	// Version is the API version, for example "v1".
+	Version string
+	// Resource is the plural, lower-case resource name, for example
+	// "deployments".
 	Resource string
 }
 
 // GroupVersion returns "v1" or "apps/v1".
 func (r GroupVersionResource) GroupVersion() string { return JoinGroupVersion(r.Group, r.Version) }
 
+// String returns "resource" for the core group and "resource.group"
+// otherwise, as kubectl writes resources.
 func (r GroupVersionResource) String() string {
 	if r.Group == "" {
 		return r.Resource
@@ -21,9 +27,12 @@ func (r GroupVersionResource) String() string {
 
 // GroupVersionKind names a kind, e.g. {apps v1 Deployment}.
 type GroupVersionKind struct {
-	Group   string
+	// Group is the API group, "" for the core group.
+	Group string
+	// Version is the API version, for example "v1".
 	Version string
-	Kind    string
+	// Kind is the CamelCase kind, for example "Deployment".
+	Kind string
 }
 
 // GroupVersion returns "v1" or "apps/v1".

@@ -7,18 +7,31 @@ import (
 	"strings"
 )
 
-// LabelSelector is the structured selector of Deployments, ReplicaSets and
-// friends.
+// LabelSelector selects objects by their labels, as the selectors of
+// Deployments and ReplicaSets do. The requirements of matchLabels and
+// matchExpressions are ANDed. An empty selector matches every object; a
+// null one matches none.
 type LabelSelector struct {
-	MatchLabels      map[string]string          `json:"matchLabels,omitempty"`
+	// MatchLabels is a map of {key: value} pairs. Each pair is equivalent
+	// to an element of matchExpressions with that key, the operator In and
+	// the value as the only element of values.
+	MatchLabels map[string]string `json:"matchLabels,omitempty"`
+	// MatchExpressions is a list of label selector requirements. The
+	// requirements are ANDed.
 	MatchExpressions []LabelSelectorRequirement `json:"matchExpressions,omitempty"`
 }
 
-// LabelSelectorRequirement is one expression of a LabelSelector.
+// LabelSelectorRequirement is one expression of a LabelSelector: a key,
+// an operator and values.
 type LabelSelectorRequirement struct {
-	Key      string   `json:"key"`
-	Operator string   `json:"operator"`
-	Values   []string `json:"values,omitempty"`
+	// Key is the label key the requirement applies to.
+	Key string `json:"key"`
+	// Operator is the key's relationship to the values: In, NotIn, Exists
+	// or DoesNotExist.
+	Operator string `json:"operator"`
+	// Values is the set of values. It must be non-empty for In and NotIn
+	// and empty for Exists and DoesNotExist.
+	Values []string `json:"values,omitempty"`
 }
 
 // Selector operators.
@@ -33,9 +46,12 @@ const (
 
 // Requirement is one term of a parsed selector.
 type Requirement struct {
-	Key      string
-	Operator string // In, NotIn, Exists, DoesNotExist, =, !=
-	Values   []string
+	// Key is the label (or field) key the term tests.
+	Key string
+	// Operator is In, NotIn, Exists, DoesNotExist, = or !=.
+	Operator string
+	// Values are the values of In and NotIn, or the one value of = and !=.
+	Values []string
 }
 
 // Selector matches label (or field) sets. The zero Selector matches

@@ -36,31 +36,53 @@ const (
 // of every error response.
 type Status struct {
 	TypeMeta `json:",inline"`
+	// ListMeta is the standard list metadata (the JSON key "metadata").
 	ListMeta `json:"metadata"`
-	Status   string         `json:"status,omitempty"`
-	Message  string         `json:"message,omitempty"`
-	Reason   StatusReason   `json:"reason,omitempty"`
-	Details  *StatusDetails `json:"details,omitempty"`
-	Code     int32          `json:"code,omitempty"`
+	// Status is "Success" or "Failure".
+	Status string `json:"status,omitempty"`
+	// Message is a human-readable description of the outcome.
+	Message string `json:"message,omitempty"`
+	// Reason is the machine-readable reason of a failure (NotFound,
+	// Conflict, Invalid, ...); empty when none applies.
+	Reason StatusReason `json:"reason,omitempty"`
+	// Details names the object the failure is about and, for Invalid, the
+	// field problems.
+	Details *StatusDetails `json:"details,omitempty"`
+	// Code is the HTTP status code of the response.
+	Code int32 `json:"code,omitempty"`
 }
 
 // StatusDetails names the object a Status is about and the causes of a
 // validation failure.
 type StatusDetails struct {
-	Name              string        `json:"name,omitempty"`
-	Group             string        `json:"group,omitempty"`
-	Kind              string        `json:"kind,omitempty"`
-	UID               string        `json:"uid,omitempty"`
-	Causes            []StatusCause `json:"causes,omitempty"`
-	RetryAfterSeconds int32         `json:"retryAfterSeconds,omitempty"`
+	// Name is the name of the object the Status is about, when there is
+	// one.
+	Name string `json:"name,omitempty"`
+	// Group is the API group of that object.
+	Group string `json:"group,omitempty"`
+	// Kind is the kind of that object (for NotFound and AlreadyExists, its
+	// resource name, as in Kubernetes).
+	Kind string `json:"kind,omitempty"`
+	// UID is the uid of that object, when known.
+	UID string `json:"uid,omitempty"`
+	// Causes lists the individual problems, one per invalid field.
+	Causes []StatusCause `json:"causes,omitempty"`
+	// RetryAfterSeconds is how long the client should wait before retrying,
+	// when the server says so.
+	RetryAfterSeconds int32 `json:"retryAfterSeconds,omitempty"`
 }
 
 // StatusCause is one problem of a failed request; Field is a JSON path such
 // as "spec.replicas".
 type StatusCause struct {
-	Type    string `json:"reason,omitempty"`
+	// Type is the machine-readable kind of problem (the JSON key
+	// "reason"), for example FieldValueRequired.
+	Type string `json:"reason,omitempty"`
+	// Message is a human-readable description of the problem.
 	Message string `json:"message,omitempty"`
-	Field   string `json:"field,omitempty"`
+	// Field is the path of the field at fault, for example
+	// "spec.containers[0].image".
+	Field string `json:"field,omitempty"`
 }
 
 // Status values.
@@ -72,6 +94,7 @@ const (
 // APIError is an error that carries a Status; it crosses process boundaries
 // unchanged (the server writes it, the client decodes it).
 type APIError struct {
+	// Status is the response body describing the error.
 	Status Status
 }
 

@@ -10,6 +10,7 @@ import (
 // Time is a timestamp serialised as RFC 3339 with second precision, as
 // Kubernetes does; the zero value is serialised as null.
 type Time struct {
+	// Time is the instant; its methods are Time's.
 	time.Time
 }
 
@@ -51,6 +52,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 
 // MicroTime is a timestamp with microsecond precision (Leases, Events).
 type MicroTime struct {
+	// Time is the instant; its methods are MicroTime's.
 	time.Time
 }
 
@@ -91,6 +93,7 @@ func (t *MicroTime) UnmarshalJSON(b []byte) error {
 
 // Duration is a time.Duration serialised as a Go duration string ("10s").
 type Duration struct {
+	// Duration is the length of time; its methods are Duration's.
 	time.Duration
 }
 

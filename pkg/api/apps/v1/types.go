@@ -55,43 +55,71 @@ const (
 // Deployment
 
 // Deployment declares a replicated pod template and rolls out changes to it
-// through ReplicaSets.
+// through ReplicaSets: each revision of the template gets its own ReplicaSet,
+// scaled up as the older ones are scaled down.
 type Deployment struct {
-	meta.TypeMeta   `json:",inline"`
+	meta.TypeMeta `json:",inline"`
+	// Metadata is the standard object metadata: name, namespace, labels,
+	// annotations, owner references and the fields the server maintains.
 	meta.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   DeploymentSpec   `json:"spec,omitempty"`
+	// Spec is the desired state of the deployment.
+	Spec DeploymentSpec `json:"spec,omitempty"`
+	// Status is the most recently observed state of the deployment,
+	// written by the deployment controller. Read-only.
 	Status DeploymentStatus `json:"status,omitempty"`
 }
 
 // DeploymentList is a list of deployments.
 type DeploymentList struct {
 	meta.TypeMeta `json:",inline"`
+	// ListMeta is the standard list metadata: the resourceVersion the
+	// list was read at and, for a paginated list, the continue token.
 	meta.ListMeta `json:"metadata,omitempty"`
-	Items         []Deployment `json:"items"`
+	// Items are the deployments.
+	Items []Deployment `json:"items"`
 }
 
 // DeploymentSpec is the desired state of a deployment.
 type DeploymentSpec struct {
-	// Replicas defaults to 1.
-	Replicas *int32                 `json:"replicas,omitempty"`
-	Selector *meta.LabelSelector    `json:"selector"`
+	// Replicas is the number of desired pods. Defaults to 1.
+	Replicas *int32 `json:"replicas,omitempty"`
+	// Selector is the label selector of the deployment's pods; it must
+	// match the template's labels. Cannot be changed once set.
+	Selector *meta.LabelSelector `json:"selector"`
+	// Template describes the pods to create. Its restartPolicy must be
+	// Always (the default). Changing it starts a rollout of a new
+	// revision.
 	Template corev1.PodTemplateSpec `json:"template"`
-	// Strategy defaults to RollingUpdate with 25% maxUnavailable and
-	// maxSurge.
-	Strategy        DeploymentStrategy `json:"strategy,omitempty"`
-	MinReadySeconds int32              `json:"minReadySeconds,omitempty"`
-	// RevisionHistoryLimit is how many old ReplicaSets to keep (default 10).
+	// Strategy says how old pods are replaced by new ones. Defaults to
+	// RollingUpdate with 25% maxUnavailable and 25% maxSurge.
+	Strategy DeploymentStrategy `json:"strategy,omitempty"`
+	// MinReadySeconds is how long a new pod must be ready, without any of
+	// its containers crashing, to count as available. Defaults to 0
+	// (available as soon as it is ready).
+	MinReadySeconds int32 `json:"minReadySeconds,omitempty"`
+	// RevisionHistoryLimit is the number of old ReplicaSets, scaled to
+	// zero, kept so that earlier revisions can be rolled back to.
+	// Defaults to 10.
 	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
-	Paused               bool   `json:"paused,omitempty"`
+	// Paused, if true, stops the rollout of template changes until the
+	// deployment is resumed; scaling still applies. Defaults to false.
+	Paused bool `json:"paused,omitempty"`
 	// ProgressDeadlineSeconds is how long a rollout may make no progress
-	// before Progressing turns False (default 600).
+	// before the Progressing condition turns False with reason
+	// ProgressDeadlineExceeded; the rollout itself goes on. Must be
+	// greater than minReadySeconds. Defaults to 600.
 	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
 }
 
 // DeploymentStrategy says how a deployment replaces old pods.
 type DeploymentStrategy struct {
-	Type          DeploymentStrategyType   `json:"type,omitempty"`
+	// Type of the strategy: RollingUpdate (replace pods gradually) or
+	// Recreate (delete all old pods before creating new ones). Defaults
+	// to RollingUpdate.
+	Type DeploymentStrategyType `json:"type,omitempty"`
+	// RollingUpdate holds the bounds of a rolling update; only for type
+	// RollingUpdate.
 	RollingUpdate *RollingUpdateDeployment `json:"rollingUpdate,omitempty"`
 }
 
@@ -104,23 +132,51 @@ const (
 	RollingUpdateDeploymentStrategyType DeploymentStrategyType = "RollingUpdate"
 )
 
-// RollingUpdateDeployment bounds a rolling update: absolute numbers or
-// percentages of the desired replicas.
+// RollingUpdateDeployment bounds a rolling update: how far the number of pods
+// may go below (maxUnavailable) and above (maxSurge) the desired replicas, as
+// absolute numbers or percentages of the desired replicas.
 type RollingUpdateDeployment struct {
+	// MaxUnavailable is the most pods that may be unavailable during the
+	// update, counted below the desired replicas: a number or a
+	// percentage of the desired replicas (rounded down). May not be 0
+	// when maxSurge is 0. Defaults to 25%.
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
-	MaxSurge       *intstr.IntOrString `json:"maxSurge,omitempty"`
+	// MaxSurge is the most pods that may be created above the desired
+	// replicas during the update: a number or a percentage of the desired
+	// replicas (rounded up). May not be 0 when maxUnavailable is 0.
+	// Defaults to 25%.
+	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
 }
 
 // DeploymentStatus is the observed state of a deployment.
 type DeploymentStatus struct {
-	ObservedGeneration  int64                 `json:"observedGeneration,omitempty"`
-	Replicas            int32                 `json:"replicas,omitempty"`
-	UpdatedReplicas     int32                 `json:"updatedReplicas,omitempty"`
-	ReadyReplicas       int32                 `json:"readyReplicas,omitempty"`
-	AvailableReplicas   int32                 `json:"availableReplicas,omitempty"`
-	UnavailableReplicas int32                 `json:"unavailableReplicas,omitempty"`
-	Conditions          []DeploymentCondition `json:"conditions,omitempty"`
-	CollisionCount      *int32                `json:"collisionCount,omitempty"`
+	// ObservedGeneration is the metadata.generation the deployment
+	// controller last acted on; while it is lower than generation, the
+	// status is stale.
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Replicas is the number of non-terminated pods the deployment
+	// targets (whose labels match its selector).
+	Replicas int32 `json:"replicas,omitempty"`
+	// UpdatedReplicas is the number of non-terminated pods that run the
+	// current template.
+	UpdatedReplicas int32 `json:"updatedReplicas,omitempty"`
+	// ReadyReplicas is the number of the deployment's pods that are
+	// Ready.
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+	// AvailableReplicas is the number of the deployment's pods that have
+	// been ready for at least minReadySeconds.
+	AvailableReplicas int32 `json:"availableReplicas,omitempty"`
+	// UnavailableReplicas is the number of pods still missing for the
+	// deployment to be fully available: the desired replicas minus the
+	// available ones.
+	UnavailableReplicas int32 `json:"unavailableReplicas,omitempty"`
+	// Conditions are the latest observations of the deployment's state:
+	// Available, Progressing and ReplicaFailure.
+	Conditions []DeploymentCondition `json:"conditions,omitempty"`
+	// CollisionCount counts hash collisions of the template; the
+	// deployment controller mixes it into the pod-template-hash when the
+	// name of a new ReplicaSet is taken.
+	CollisionCount *int32 `json:"collisionCount,omitempty"`
 }
 
 // DeploymentConditionType names a deployment condition.
@@ -135,50 +191,91 @@ const (
 
 // DeploymentCondition is one observation about a deployment.
 type DeploymentCondition struct {
-	Type               DeploymentConditionType `json:"type"`
-	Status             corev1.ConditionStatus  `json:"status"`
-	LastUpdateTime     meta.Time               `json:"lastUpdateTime,omitempty"`
-	LastTransitionTime meta.Time               `json:"lastTransitionTime,omitempty"`
-	Reason             string                  `json:"reason,omitempty"`
-	Message            string                  `json:"message,omitempty"`
+	// Type of the condition: Available, Progressing or ReplicaFailure.
+	Type DeploymentConditionType `json:"type"`
+	// Status of the condition: True, False or Unknown.
+	Status corev1.ConditionStatus `json:"status"`
+	// LastUpdateTime is the last time the condition was updated.
+	LastUpdateTime meta.Time `json:"lastUpdateTime,omitempty"`
+	// LastTransitionTime is the last time the condition changed from one
+	// status to another.
+	LastTransitionTime meta.Time `json:"lastTransitionTime,omitempty"`
+	// Reason is a one-word CamelCase reason for the condition's last
+	// transition, for example NewReplicaSetAvailable or
+	// ProgressDeadlineExceeded.
+	Reason string `json:"reason,omitempty"`
+	// Message is a human-readable explanation of the last transition.
+	Message string `json:"message,omitempty"`
 }
 
 // ---------------------------------------------------------------------------
 // ReplicaSet
 
-// ReplicaSet keeps a number of identical pods running.
+// ReplicaSet keeps a number of identical pods, made from its template,
+// running: it creates pods when fewer match its selector and deletes some
+// when more do. Deployments manage ReplicaSets; they are rarely created
+// directly.
 type ReplicaSet struct {
-	meta.TypeMeta   `json:",inline"`
+	meta.TypeMeta `json:",inline"`
+	// Metadata is the standard object metadata: name, namespace, labels,
+	// annotations, owner references and the fields the server maintains.
 	meta.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   ReplicaSetSpec   `json:"spec,omitempty"`
+	// Spec is the desired state of the replica set.
+	Spec ReplicaSetSpec `json:"spec,omitempty"`
+	// Status is the most recently observed state of the replica set,
+	// written by the replicaset controller. Read-only.
 	Status ReplicaSetStatus `json:"status,omitempty"`
 }
 
 // ReplicaSetList is a list of replica sets.
 type ReplicaSetList struct {
 	meta.TypeMeta `json:",inline"`
+	// ListMeta is the standard list metadata: the resourceVersion the
+	// list was read at and, for a paginated list, the continue token.
 	meta.ListMeta `json:"metadata,omitempty"`
-	Items         []ReplicaSet `json:"items"`
+	// Items are the replica sets.
+	Items []ReplicaSet `json:"items"`
 }
 
 // ReplicaSetSpec is the desired state of a replica set.
 type ReplicaSetSpec struct {
-	// Replicas defaults to 1.
-	Replicas        *int32                 `json:"replicas,omitempty"`
-	MinReadySeconds int32                  `json:"minReadySeconds,omitempty"`
-	Selector        *meta.LabelSelector    `json:"selector"`
-	Template        corev1.PodTemplateSpec `json:"template,omitempty"`
+	// Replicas is the number of desired pods. Defaults to 1.
+	Replicas *int32 `json:"replicas,omitempty"`
+	// MinReadySeconds is how long a new pod must be ready, without any of
+	// its containers crashing, to count as available. Defaults to 0
+	// (available as soon as it is ready).
+	MinReadySeconds int32 `json:"minReadySeconds,omitempty"`
+	// Selector is the label selector of the pods the replica set counts;
+	// it must match the template's labels. Matching pods that no
+	// controller owns are adopted. Cannot be changed once set.
+	Selector *meta.LabelSelector `json:"selector"`
+	// Template describes the pods created when too few exist. Its
+	// restartPolicy must be Always (the default). Changing it does not
+	// affect existing pods.
+	Template corev1.PodTemplateSpec `json:"template,omitempty"`
 }
 
 // ReplicaSetStatus is the observed state of a replica set.
 type ReplicaSetStatus struct {
-	Replicas             int32                 `json:"replicas"`
-	FullyLabeledReplicas int32                 `json:"fullyLabeledReplicas,omitempty"`
-	ReadyReplicas        int32                 `json:"readyReplicas,omitempty"`
-	AvailableReplicas    int32                 `json:"availableReplicas,omitempty"`
-	ObservedGeneration   int64                 `json:"observedGeneration,omitempty"`
-	Conditions           []ReplicaSetCondition `json:"conditions,omitempty"`
+	// Replicas is the most recently observed number of pods the replica
+	// set owns.
+	Replicas int32 `json:"replicas"`
+	// FullyLabeledReplicas is the number of pods whose labels match all
+	// the template's labels, not just the selector.
+	FullyLabeledReplicas int32 `json:"fullyLabeledReplicas,omitempty"`
+	// ReadyReplicas is the number of the replica set's pods that are
+	// Ready.
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+	// AvailableReplicas is the number of the replica set's pods that have
+	// been ready for at least minReadySeconds.
+	AvailableReplicas int32 `json:"availableReplicas,omitempty"`
+	// ObservedGeneration is the metadata.generation the replicaset
+	// controller last acted on.
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions are the latest observations of the replica set's state:
+	// ReplicaFailure when pods could not be created or deleted.
+	Conditions []ReplicaSetCondition `json:"conditions,omitempty"`
 }
 
 // ReplicaSetConditionType names a replica set condition.
@@ -189,11 +286,18 @@ const ReplicaSetReplicaFailure ReplicaSetConditionType = "ReplicaFailure"
 
 // ReplicaSetCondition is one observation about a replica set.
 type ReplicaSetCondition struct {
-	Type               ReplicaSetConditionType `json:"type"`
-	Status             corev1.ConditionStatus  `json:"status"`
-	LastTransitionTime meta.Time               `json:"lastTransitionTime,omitempty"`
-	Reason             string                  `json:"reason,omitempty"`
-	Message            string                  `json:"message,omitempty"`
+	// Type of the condition: ReplicaFailure.
+	Type ReplicaSetConditionType `json:"type"`
+	// Status of the condition: True, False or Unknown.
+	Status corev1.ConditionStatus `json:"status"`
+	// LastTransitionTime is the last time the condition changed from one
+	// status to another.
+	LastTransitionTime meta.Time `json:"lastTransitionTime,omitempty"`
+	// Reason is a one-word CamelCase reason for the condition's last
+	// transition, for example FailedCreate.
+	Reason string `json:"reason,omitempty"`
+	// Message is a human-readable explanation of the last transition.
+	Message string `json:"message,omitempty"`
 }
 
 // ---------------------------------------------------------------------------
@@ -202,21 +306,30 @@ type ReplicaSetCondition struct {
 // Scale is the scale subresource of a Deployment or ReplicaSet, in its
 // autoscaling/v1 shape.
 type Scale struct {
-	meta.TypeMeta   `json:",inline"`
+	meta.TypeMeta `json:",inline"`
+	// Metadata of the scaled object: its name, namespace, uid and
+	// resourceVersion.
 	meta.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   ScaleSpec   `json:"spec,omitempty"`
+	// Spec is the desired number of replicas.
+	Spec ScaleSpec `json:"spec,omitempty"`
+	// Status is the current number of replicas and the selector of the
+	// pods. Read-only.
 	Status ScaleStatus `json:"status,omitempty"`
 }
 
 // ScaleSpec is the desired replica count.
 type ScaleSpec struct {
+	// Replicas is the desired number of replicas of the scaled object.
 	Replicas int32 `json:"replicas,omitempty"`
 }
 
 // ScaleStatus is the observed replica count and the pods' label selector in
 // string form ("app=web,tier in (a,b)").
 type ScaleStatus struct {
-	Replicas int32  `json:"replicas"`
+	// Replicas is the number of pods the scaled object observed.
+	Replicas int32 `json:"replicas"`
+	// Selector is the label selector of the pods, in string form (for
+	// example "app=web,tier in (a,b)").
 	Selector string `json:"selector,omitempty"`
 }

@@ -15,31 +15,41 @@ const Version = "v1"
 // SchemeGroupVersion is the apiVersion string of the kinds in this package.
 const SchemeGroupVersion = "coordination.k8s.io/v1"
 
-// Lease is a lock held by one holder for a bounded time and renewed while
-// the holder is alive.
+// Lease is a lock one holder keeps for a bounded time by renewing it: leader
+// election uses one per component, and each node's kubelet renews one in
+// kube-node-lease as its heartbeat.
 type Lease struct {
-	meta.TypeMeta   `json:",inline"`
+	meta.TypeMeta `json:",inline"`
+	// Metadata is the standard object metadata: name, namespace, labels,
+	// annotations, owner references and the fields the server maintains.
 	meta.ObjectMeta `json:"metadata,omitempty"`
 
+	// Spec is the state of the lease.
 	Spec LeaseSpec `json:"spec,omitempty"`
 }
 
-// LeaseSpec is the state of a lease.
+// LeaseSpec is the state of a lease: who holds it and when it was last
+// renewed.
 type LeaseSpec struct {
-	// HolderIdentity is the current holder.
+	// HolderIdentity is the identity of the current holder of the lease.
 	HolderIdentity *string `json:"holderIdentity,omitempty"`
-	// LeaseDurationSeconds is how long others wait after RenewTime before
-	// taking the lease.
-	LeaseDurationSeconds *int32          `json:"leaseDurationSeconds,omitempty"`
-	AcquireTime          *meta.MicroTime `json:"acquireTime,omitempty"`
-	RenewTime            *meta.MicroTime `json:"renewTime,omitempty"`
-	// LeaseTransitions counts changes of holder.
+	// LeaseDurationSeconds is how long candidates wait, after the last
+	// observed renewTime, before they may take the lease over.
+	LeaseDurationSeconds *int32 `json:"leaseDurationSeconds,omitempty"`
+	// AcquireTime is when the current holder acquired the lease.
+	AcquireTime *meta.MicroTime `json:"acquireTime,omitempty"`
+	// RenewTime is when the current holder last renewed the lease.
+	RenewTime *meta.MicroTime `json:"renewTime,omitempty"`
+	// LeaseTransitions is the number of times the lease changed holders.
 	LeaseTransitions *int32 `json:"leaseTransitions,omitempty"`
 }
 
 // LeaseList is a list of leases.
 type LeaseList struct {
 	meta.TypeMeta `json:",inline"`
+	// ListMeta is the standard list metadata: the resourceVersion the
+	// list was read at and, for a paginated list, the continue token.
 	meta.ListMeta `json:"metadata,omitempty"`
-	Items         []Lease `json:"items"`
+	// Items are the leases.
+	Items []Lease `json:"items"`
 }
