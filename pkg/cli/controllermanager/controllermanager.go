@@ -35,6 +35,10 @@ type Options struct {
 	RetryPeriod   time.Duration
 	Workers       int
 	MetricsAddr   string
+
+	NodeMonitorGracePeriod time.Duration
+	PodEvictionTimeout     time.Duration
+	NodeMonitorPeriod      time.Duration
 }
 
 // NewCmdControllerManager returns the `kl controller-manager` command.
@@ -94,6 +98,9 @@ file.`,
 	fl.DurationVar(&opts.RetryPeriod, "retry-period", leaderelection.DefaultRetryPeriod, "time between attempts to acquire or renew the lease")
 	fl.IntVar(&opts.Workers, "workers", manager.DefaultWorkers, "concurrent reconciles per controller")
 	fl.StringVar(&opts.MetricsAddr, "metrics-addr", "127.0.0.1:10257", "address (host:port) serving /metrics and /healthz; 0 disables")
+	fl.DurationVar(&opts.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node's kubelet may stay silent (no Lease renewal) before the node turns Ready=Unknown and is tainted unreachable")
+	fl.DurationVar(&opts.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on an unreachable node before they are deleted (and recreated elsewhere by their controllers)")
+	fl.DurationVar(&opts.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "how often node health is checked")
 	// The component's config file comes from the command line only: KL_CONFIG
 	// names the client's config file, a different thing.
 	if err := cmdutil.MarkFlagNoBind(fl, "config"); err != nil {
@@ -147,6 +154,10 @@ func (o *Options) Config(c *client.Client) manager.Config {
 		RetryPeriod:   o.RetryPeriod,
 		MetricsAddr:   o.MetricsAddr,
 		Logger:        o.Logger,
+
+		NodeMonitorGracePeriod: o.NodeMonitorGracePeriod,
+		PodEvictionTimeout:     o.PodEvictionTimeout,
+		NodeMonitorPeriod:      o.NodeMonitorPeriod,
 	}
 }
 

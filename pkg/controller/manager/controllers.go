@@ -62,6 +62,8 @@ func newNodeLifecycle(c Context) (controller.Controller, error) {
 	return nodelifecycle.New(nodelifecycle.Config{
 		Client: c.Client, Nodes: c.Informers.Nodes(), Leases: c.Informers.Leases(), Pods: c.Informers.Pods(),
 		Recorder: c.Recorder("node-controller"), Clock: c.Clock, Logger: c.Logger,
+		NodeMonitorGracePeriod: c.NodeMonitorGracePeriod, PodEvictionTimeout: c.PodEvictionTimeout,
+		NodeMonitorPeriod: c.NodeMonitorPeriod,
 	})
 }
 

@@ -83,6 +83,12 @@ type Config struct {
 	// "0" serves nothing.
 	MetricsAddr string
 
+	// NodeMonitorGracePeriod, PodEvictionTimeout and NodeMonitorPeriod
+	// tune the node lifecycle controller (0: its defaults 40s, 5m, 5s).
+	NodeMonitorGracePeriod time.Duration
+	PodEvictionTimeout     time.Duration
+	NodeMonitorPeriod      time.Duration
+
 	// Clock tells the time (nil: the real clock).
 	Clock clock.Clock
 	// Logger (nil: discard).
@@ -237,7 +243,9 @@ func (m *Manager) lead(ctx context.Context) error {
 	m.terms.Add(1)
 	inf := controller.NewInformers(m.cfg.Client, m.log)
 	recs := newRecorders(m.cfg.Client, m.log)
-	cctx := Context{Client: m.cfg.Client, Informers: inf, Clock: m.cfg.Clock, Logger: m.log, recorders: recs}
+	cctx := Context{Client: m.cfg.Client, Informers: inf, Clock: m.cfg.Clock, Logger: m.log, recorders: recs,
+		NodeMonitorGracePeriod: m.cfg.NodeMonitorGracePeriod, PodEvictionTimeout: m.cfg.PodEvictionTimeout,
+		NodeMonitorPeriod: m.cfg.NodeMonitorPeriod}
 	var ctrls []controller.Controller
 	for _, r := range m.cfg.Registry {
 		if !m.sel.Enabled(r) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/client/clock"
@@ -35,6 +36,10 @@ type Context struct {
 	Informers *controller.Informers
 	Clock     clock.Clock
 	Logger    *slog.Logger
+	// Node lifecycle timings (Config's).
+	NodeMonitorGracePeriod time.Duration
+	PodEvictionTimeout     time.Duration
+	NodeMonitorPeriod      time.Duration
 
 	recorders *recorders
 }
