@@ -78,7 +78,8 @@ func TestControllerManager_Defaults(t *testing.T) {
 	want := manager.Config{
 		Controllers: []string{"*"}, Workers: 10, LeaderElect: true,
 		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
-		MetricsAddr: "127.0.0.1:10257",
+		MetricsAddr:            "127.0.0.1:10257",
+		NodeMonitorGracePeriod: 40 * time.Second, PodEvictionTimeout: 5 * time.Minute, NodeMonitorPeriod: 5 * time.Second,
 	}
 	if got := opts.Config(nil); !reflect.DeepEqual(got, want) {
 		t.Errorf("Config() =\n%+v\nwant\n%+v", got, want)
@@ -88,7 +89,7 @@ func TestControllerManager_Defaults(t *testing.T) {
 func TestControllerManager_FlagsEnvironmentAndConfigFile(t *testing.T) {
 	isolate(t)
 	t.Setenv("KL_WORKERS", "7")
-	file := writeFile(t, "workers: 3\nretry-period: 1s\ncontrollers: [replicaset]\n")
+	file := writeFile(t, "workers: 3\nretry-period: 1s\ncontrollers: [replicaset]\npod-eviction-timeout: 20s\n")
 	opts, err := parse(t, "--config", file, "--leader-elect=false", "--lease-duration", "20s", "--renew-deadline", "12s", "--metrics-addr", "0")
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +98,8 @@ func TestControllerManager_FlagsEnvironmentAndConfigFile(t *testing.T) {
 	want := manager.Config{
 		Controllers: []string{"replicaset"}, Workers: 7, LeaderElect: false,
 		LeaseDuration: 20 * time.Second, RenewDeadline: 12 * time.Second, RetryPeriod: time.Second,
-		MetricsAddr: "0",
+		MetricsAddr:            "0",
+		NodeMonitorGracePeriod: 40 * time.Second, PodEvictionTimeout: 20 * time.Second, NodeMonitorPeriod: 5 * time.Second,
 	}
 	if got := opts.Config(nil); !reflect.DeepEqual(got, want) {
 		t.Errorf("Config() =\n%+v\nwant\n%+v", got, want)
