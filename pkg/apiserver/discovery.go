@@ -64,6 +64,9 @@ var resourceVerbs = []string{"create", "delete", "deletecollection", "get", "lis
 // serveDiscovery answers /api, /apis, /api/v1 and /apis/{g}/{v}; ok is
 // false when the path is none of them.
 func (s *Server) serveDiscovery(w http.ResponseWriter, req *http.Request) (bool, error) {
+	if req.URL.Path == "/openapi/v3" || strings.HasPrefix(req.URL.Path, "/openapi/v3/") {
+		return s.serveOpenAPIV3(w, req)
+	}
 	parts := splitPath(req.URL.Path)
 	switch {
 	case len(parts) == 1 && parts[0] == "api":
