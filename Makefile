@@ -27,9 +27,10 @@ install: build plugins ## install kl and its plugins into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN) $(addprefix bin/,$(PLUGINS)) $(DESTDIR)$(PREFIX)/bin/
 
-test: ## go vet, then every test with the race detector
+test: ## go vet, then every test with the race detector, then the client-go compatibility tests
 	$(GO) vet ./...
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	cd test/k8sclient && $(GO) mod tidy && $(GO) vet ./... && $(GO) test -timeout 5m ./...
 
 run: build ## run an apiserver on 127.0.0.1:6443 (plain HTTP, data in ./.kl/data)
 	./$(BIN) apiserver --insecure --storage badger --data-dir ./.kl/data --listen 127.0.0.1:6443
