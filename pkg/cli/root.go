@@ -27,17 +27,29 @@ import (
 
 	"github.com/kl-dev/kl/pkg/cli/annotate"
 	"github.com/kl-dev/kl/pkg/cli/apiserver"
+	"github.com/kl-dev/kl/pkg/cli/apply"
+	certscmd "github.com/kl-dev/kl/pkg/cli/certs"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/completion"
 	clconfig "github.com/kl-dev/kl/pkg/cli/config"
+	"github.com/kl-dev/kl/pkg/cli/controllermanager"
 	"github.com/kl-dev/kl/pkg/cli/create"
 	deletecmd "github.com/kl-dev/kl/pkg/cli/delete"
 	"github.com/kl-dev/kl/pkg/cli/describe"
+	"github.com/kl-dev/kl/pkg/cli/diff"
+	execcmd "github.com/kl-dev/kl/pkg/cli/exec"
 	"github.com/kl-dev/kl/pkg/cli/explain"
 	"github.com/kl-dev/kl/pkg/cli/get"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
+	"github.com/kl-dev/kl/pkg/cli/kubelet"
 	"github.com/kl-dev/kl/pkg/cli/label"
+	"github.com/kl-dev/kl/pkg/cli/logs"
 	plugincmd "github.com/kl-dev/kl/pkg/cli/plugin"
+	"github.com/kl-dev/kl/pkg/cli/proxy"
+	"github.com/kl-dev/kl/pkg/cli/rollout"
+	"github.com/kl-dev/kl/pkg/cli/scale"
+	"github.com/kl-dev/kl/pkg/cli/scheduler"
+	servercmd "github.com/kl-dev/kl/pkg/cli/server"
 	"github.com/kl-dev/kl/pkg/cli/validate"
 	"github.com/kl-dev/kl/pkg/cli/version"
 	"github.com/kl-dev/kl/pkg/client"
@@ -80,8 +92,21 @@ func commands(f *cmdutil.Factory) []entry {
 		{groupBasic, create.NewCmdCreate(f)},
 		{groupBasic, label.NewCmdLabel(f, nil)},
 		{groupBasic, annotate.NewCmdAnnotate(f, nil)},
+		{groupDeploy, apply.NewCmdApply(f, nil)},
+		{groupDeploy, diff.NewCmdDiff(f, nil)},
 		{groupDeploy, validate.NewCmdValidate(f, nil)},
+		{groupDeploy, rollout.NewCmdRollout(f)},
+		{groupDeploy, scale.NewCmdScale(f, nil)},
+		{groupTroubleshooting, logs.NewCmdLogs(f, nil)},
+		{groupTroubleshooting, execcmd.NewCmdExec(f, nil)},
 		{groupCluster, apiserver.NewCmdAPIServer(f, nil)},
+		{groupCluster, scheduler.NewCmdScheduler(f, nil)},
+		{groupCluster, controllermanager.NewCmdControllerManager(f, nil)},
+		{groupCluster, kubelet.NewCmdKubelet(f, nil)},
+		{groupCluster, proxy.NewCmdProxy(f, nil)},
+		{groupCluster, servercmd.NewCmdServer(f, nil)},
+		{groupCluster, servercmd.NewCmdAgent(f, nil)},
+		{groupCluster, certscmd.NewCmdCerts(f)},
 		{groupSettings, completion.NewCmdCompletion(f)},
 		{groupSettings, clconfig.NewCmdConfig(f)},
 		{groupSettings, plugincmd.NewCmdPlugin(f)},

@@ -1,5 +1,11 @@
 package resource
 
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
 // ResourceName names a resource in a ResourceList ("cpu", "memory", ...).
 type ResourceName string
 
@@ -70,4 +76,35 @@ func (rl ResourceList) Equal(other ResourceList) bool {
 		}
 	}
 	return true
+}
+
+// ParseList parses a resource list written "cpu=4,memory=8Gi,pods=110"
+// (the form of command-line flags such as --capacity).
+func ParseList(s string) (ResourceList, error) {
+	rl := ResourceList{}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(item, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%q is not NAME=QUANTITY", item)
+		}
+		q, err := ParseQuantity(val)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a quantity", name, val)
+		}
+		if q.Sign() < 0 {
+			return nil, fmt.Errorf("%s: %s must not be negative", name, val)
+		}
+		if _, dup := rl[ResourceName(name)]; dup {
+			return nil, fmt.Errorf("%s is given twice", name)
+		}
+		rl[ResourceName(name)] = q
+	}
+	if len(rl) == 0 {
+		return nil, errors.New("no resources given")
+	}
+	return rl, nil
 }

@@ -50,6 +50,11 @@ type Options struct {
 	SyncFrequency             time.Duration
 	MetricsAddr               string
 
+	KubeletPort  int
+	TLSCertFile  string
+	TLSKeyFile   string
+	ClientCAFile string
+
 	// capacity is Capacity parsed (nil: measure the machine).
 	capacity corev1.ResourceList
 }
@@ -69,6 +74,12 @@ and run the pods the scheduler binds to it through a container runtime.
 --simulate-nodes N then hosts N nodes NAME-0..NAME-(N-1) in this process.
 The fake runtime keeps its state under --data-dir, so a restarted kubelet
 adopts the containers it left running.
+
+The kubelet server on --node-ip:--kubelet-port serves container logs and
+exec to the apiserver (kl logs, kl exec); the node publishes the port in its
+status. With --client-ca-file it speaks HTTPS and serves only the
+apiserver's client certificate (CommonName kube-apiserver); without it,
+plain HTTP, which is only fit for --insecure clusters.
 
 Every flag can also be set by an environment variable (--node-name by
 KL_NODE_NAME) or by a key of the YAML file given with --config
@@ -115,6 +126,10 @@ which wins over the file.`,
 	fl.DurationVar(&opts.CrashLoopBackOffMax, "crashloop-backoff-max", 5*time.Minute, "longest back-off before restarting a failed container")
 	fl.DurationVar(&opts.NodeStatusUpdateFrequency, "node-status-update-frequency", 10*time.Second, "how often the node status is computed and posted if it changed")
 	fl.DurationVar(&opts.SyncFrequency, "sync-frequency", time.Minute, "how often every pod is synced even without a change")
+	fl.IntVar(&opts.KubeletPort, "kubelet-port", 10250, "port on --node-ip of the kubelet server, which serves container logs and exec to the apiserver (0: any free port)")
+	fl.StringVar(&opts.TLSCertFile, "tls-cert-file", "", "PEM file with the kubelet server's certificate (default with --client-ca-file: a self-signed one)")
+	fl.StringVar(&opts.TLSKeyFile, "tls-private-key-file", "", "PEM file with the private key of --tls-cert-file")
+	fl.StringVar(&opts.ClientCAFile, "client-ca-file", "", "PEM file with the CA of the apiserver's client certificate; the kubelet server then speaks HTTPS and serves only the apiserver (without it: plain HTTP, for --insecure clusters)")
 	fl.StringVar(&opts.MetricsAddr, "metrics-addr", "127.0.0.1:10248", "address (host:port) serving /metrics and /healthz; 0 disables")
 	// The component's config file comes from the command line only: KL_CONFIG
 	// names the client's config file, a different thing.
@@ -168,7 +183,7 @@ func (o *Options) validate() error {
 		add("--simulate-nodes needs --runtime fake")
 	}
 	if o.Capacity != "" {
-		rl, err := parseCapacity(o.Capacity)
+		rl, err := resource.ParseList(o.Capacity)
 		if err != nil {
 			add("--capacity %q: %v", o.Capacity, err)
 		}
@@ -208,38 +223,17 @@ func (o *Options) validate() error {
 	if o.DataDir == "" {
 		add("--data-dir must not be empty")
 	}
+	if o.KubeletPort < 0 || o.KubeletPort > 65535 {
+		add("--kubelet-port %d is not a number from 0 to 65535", o.KubeletPort)
+	}
+	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
+		add("--tls-cert-file and --tls-private-key-file must be given together")
+	}
+	if o.TLSCertFile != "" && o.ClientCAFile == "" {
+		add("--tls-cert-file needs --client-ca-file: the kubelet server serves logs and exec only to the apiserver's client certificate")
+	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
-}
-
-// parseCapacity parses "cpu=4,memory=8Gi,pods=110".
-func parseCapacity(s string) (corev1.ResourceList, error) {
-	rl := corev1.ResourceList{}
-	for _, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		name, val, ok := strings.Cut(item, "=")
-		if !ok || name == "" {
-			return nil, fmt.Errorf("%q is not NAME=QUANTITY", item)
-		}
-		q, err := resource.ParseQuantity(val)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not a quantity", name, val)
-		}
-		if q.Sign() < 0 {
-			return nil, fmt.Errorf("%s: %s must not be negative", name, val)
-		}
-		if _, dup := rl[corev1.ResourceName(name)]; dup {
-			return nil, fmt.Errorf("%s is given twice", name)
-		}
-		rl[corev1.ResourceName(name)] = q
-	}
-	if len(rl) == 0 {
-		return nil, errors.New("no resources given")
-	}
-	return rl, nil
 }
 
 // Config returns the kubelet configuration the options describe, using c
@@ -261,6 +255,10 @@ func (o *Options) Config(c *client.Client) kubelet.Config {
 		NodeStatusUpdateFrequency: o.NodeStatusUpdateFrequency,
 		ResyncInterval:            o.SyncFrequency,
 		MetricsAddress:            o.MetricsAddr,
+		ServerPort:                o.KubeletPort,
+		TLSCertFile:               o.TLSCertFile,
+		TLSKeyFile:                o.TLSKeyFile,
+		ClientCAFile:              o.ClientCAFile,
 		Logger:                    o.Logger,
 	}
 }

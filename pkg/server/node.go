@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
+	"github.com/kl-dev/kl/pkg/client"
+	"github.com/kl-dev/kl/pkg/kubelet"
+)
+
+// NodeConfig configures a node: the kubelet and the proxy.
+type NodeConfig struct {
+	// Servers are the apiserver URLs (failover order).
+	Servers  []string
+	NodeName string
+	// Runtime is "docker" or "fake".
+	Runtime  string
+	Capacity corev1.ResourceList
+	NodeIP   string
+	DataDir  string
+	// FakeStartDelay is how long fake containers take to start.
+	FakeStartDelay time.Duration
+	// KubeletPort is the kubelet server's port (0: a free one).
+	KubeletPort int
+
+	// CAFile, CertFile and KeyFile: the cluster CA and the node's
+	// certificate (system:node:NAME); empty for an insecure cluster.
+	CAFile   string
+	CertFile string
+	KeyFile  string
+	// ProxyCertFile and ProxyKeyFile identify the proxy (system:kube-proxy);
+	// empty: it uses the node's certificate.
+	ProxyCertFile string
+	ProxyKeyFile  string
+
+	Logger *slog.Logger
+}
+
+// Node runs a kubelet (and the proxy).
+type Node struct {
+	cfg     NodeConfig
+	kubelet *kubelet.Kubelet
+}
+
+// NewNode builds the node's components.
+func NewNode(cfg NodeConfig) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.NodeName == "" {
+		return nil, errors.New("node: a node name is required")
+	}
+	kc, err := nodeClient(cfg, cfg.CertFile, cfg.KeyFile, "kl-kubelet")
+	if err != nil {
+		return nil, err
+	}
+	kcfg := kubelet.Config{
+		Client: kc, NodeName: cfg.NodeName, Runtime: cfg.Runtime, Capacity: cfg.Capacity,
+		NodeIP: cfg.NodeIP, DataDir: cfg.DataDir, FakeStartDelay: cfg.FakeStartDelay,
+		ServerPort: cfg.KubeletPort, MetricsAddress: "",
+		Logger: cfg.Logger.With("component", "kubelet", "node", cfg.NodeName),
+	}
+	if cfg.CAFile != "" {
+		kcfg.TLSCertFile, kcfg.TLSKeyFile, kcfg.ClientCAFile = cfg.CertFile, cfg.KeyFile, cfg.CAFile
+	}
+	k, err := kubelet.New(kcfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubelet: %w", err)
+	}
+	return &Node{cfg: cfg, kubelet: k}, nil
+}
+
+func nodeClient(cfg NodeConfig, certFile, keyFile, agent string) (*client.Client, error) {
+	cc := client.Config{Servers: cfg.Servers, UserAgent: agent, Logger: cfg.Logger}
+	if cfg.CAFile != "" {
+		tc, err := ClientTLS(cfg.CAFile, certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		cc.TLSClientConfig = tc
+	}
+	return client.New(cc)
+}
+
+// Run runs the node until ctx is cancelled.
+func (n *Node) Run(ctx context.Context) error {
+	return n.kubelet.Run(ctx)
+}
