@@ -7,8 +7,9 @@
 //
 //   - system:masters may do everything;
 //   - kl:viewers may get, list and watch everything except Secrets;
-//   - system:kube-controller-manager may do everything its loops need: all
-//     verbs on all resources, except reading Secrets;
+//   - system:kube-controller-manager may do everything its loops need: its
+//     garbage collector and namespace controller list and delete every
+//     resource, so it may use all verbs on all resources;
 //   - system:kube-scheduler reads pods, nodes, namespaces, services and
 //     events, binds pods, writes pod status and events, and holds its Lease
 //     in kube-system;
@@ -135,9 +136,8 @@ func (z *Authorizer) Authorize(ctx context.Context, u User, a Attributes) Decisi
 	read := slices.Contains(readVerbs, a.Verb)
 	switch {
 	case u.Name == UserControllerManager:
-		if a.Resource == "secrets" && read {
-			return deny("")
-		}
+		// The garbage collector and the namespace controller act on every
+		// resource, Secrets included (to find and delete dependents).
 		return allow()
 	case u.Name == UserScheduler:
 		return z.scheduler(a, read)
