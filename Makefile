@@ -32,8 +32,8 @@ test: ## go vet, then every test with the race detector, then the client-go comp
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	cd test/k8sclient && $(GO) mod tidy && $(GO) vet ./... && $(GO) test -timeout 5m ./...
 
-run: build ## run an apiserver on 127.0.0.1:6443 (plain HTTP, data in ./.kl/data)
-	./$(BIN) apiserver --insecure --storage badger --data-dir ./.kl/data --listen 127.0.0.1:6443
+run: build ## run `kl server` on 127.0.0.1:6443 (HTTPS, data and certificates in ./.kl/data)
+	./$(BIN) server --data-dir ./.kl/data --listen 127.0.0.1:6443
 
 bench: ## run the benchmarks (no tests)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
