@@ -32,6 +32,10 @@ type Options struct {
 	TLSKeyFile   string
 	ClientCAFile string
 
+	KubeletClientCertFile string
+	KubeletClientKeyFile  string
+	KubeletCAFile         string
+
 	Storage      string
 	DataDir      string
 	EtcdServers  []string
@@ -43,6 +47,10 @@ type Options struct {
 	ServiceClusterIPRange string
 	ServiceNodePortRange  string
 	WatchCacheSize        int
+
+	AuditLog            string
+	MaxRequestsInFlight int
+	MaxWatchesPerClient int
 }
 
 // NewCmdAPIServer returns the `kl apiserver` command. runF, if not nil,
@@ -93,6 +101,9 @@ A flag on the command line wins over the environment, which wins over the file.`
 	fl.StringVar(&opts.TLSCertFile, "tls-cert-file", "", "PEM file with the serving certificate")
 	fl.StringVar(&opts.TLSKeyFile, "tls-private-key-file", "", "PEM file with the serving certificate's private key")
 	fl.StringVar(&opts.ClientCAFile, "client-ca-file", "", "PEM file with the CA that signs client certificates")
+	fl.StringVar(&opts.KubeletClientCertFile, "kubelet-client-certificate", "", "PEM file with the client certificate presented to kubelets for logs and exec (e.g. the apiserver's own); kubelets are then reached over HTTPS")
+	fl.StringVar(&opts.KubeletClientKeyFile, "kubelet-client-key", "", "PEM file with the private key of --kubelet-client-certificate")
+	fl.StringVar(&opts.KubeletCAFile, "kubelet-certificate-authority", "", "PEM file with the CA that signs kubelets' serving certificates (default: they are not verified)")
 	fl.StringVar(&opts.Storage, "storage", "badger", "storage backend: badger, memory or etcd")
 	fl.StringVar(&opts.DataDir, "data-dir", "~/.kl/data", "directory of the badger database")
 	fl.StringSliceVar(&opts.EtcdServers, "etcd-servers", nil, "comma-separated etcd URLs (with --storage etcd)")
@@ -103,6 +114,9 @@ A flag on the command line wins over the environment, which wins over the file.`
 	fl.StringVar(&opts.ServiceClusterIPRange, "service-cluster-ip-range", "10.96.0.0/16", "CIDR that Service ClusterIPs are allocated from")
 	fl.StringVar(&opts.ServiceNodePortRange, "service-node-port-range", "30000-32767", "port range (first-last) for Service NodePorts")
 	fl.IntVar(&opts.WatchCacheSize, "watch-cache-size", 10000, "events of history kept per resource for watches; older resourceVersions get 410 Gone")
+	fl.StringVar(&opts.AuditLog, "audit-log", "", "append one JSON line per request (time, user, groups, verb, resource, namespace, name, code, latency) to FILE")
+	fl.IntVar(&opts.MaxRequestsInFlight, "max-requests-inflight", 800, "concurrent requests served (watches apart); more get 429 with Retry-After")
+	fl.IntVar(&opts.MaxWatchesPerClient, "max-watches-per-client", 5000, "open watches one identity may hold; more get 429")
 	// The component's config file comes from the command line only: KL_CONFIG
 	// names the client's config file, a different thing.
 	if err := cmdutil.MarkFlagNoBind(fl, "config"); err != nil {
@@ -140,6 +154,9 @@ func (o *Options) validate() error {
 	}
 	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
 		add("--tls-cert-file and --tls-private-key-file must be given together")
+	}
+	if (o.KubeletClientCertFile == "") != (o.KubeletClientKeyFile == "") {
+		add("--kubelet-client-certificate and --kubelet-client-key must be given together")
 	}
 
 	switch o.Storage {
@@ -216,6 +233,9 @@ func (o *Options) Config() apiserver.Config {
 		TLSCertFile:           o.TLSCertFile,
 		TLSKeyFile:            o.TLSKeyFile,
 		ClientCAFile:          o.ClientCAFile,
+		KubeletClientCertFile: o.KubeletClientCertFile,
+		KubeletClientKeyFile:  o.KubeletClientKeyFile,
+		KubeletCAFile:         o.KubeletCAFile,
 		Storage:               o.Storage,
 		DataDir:               o.DataDir,
 		EtcdServers:           o.EtcdServers,
@@ -226,6 +246,9 @@ func (o *Options) Config() apiserver.Config {
 		ServiceClusterIPRange: o.ServiceClusterIPRange,
 		ServiceNodePortRange:  o.ServiceNodePortRange,
 		WatchCacheSize:        o.WatchCacheSize,
+		AuditLogPath:          o.AuditLog,
+		MaxRequestsInFlight:   o.MaxRequestsInFlight,
+		MaxWatchesPerClient:   o.MaxWatchesPerClient,
 		Logger:                o.Logger,
 	}
 }

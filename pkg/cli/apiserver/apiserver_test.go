@@ -74,6 +74,8 @@ func TestAPIServer_DefaultsFollowDesign(t *testing.T) {
 		ServiceClusterIPRange: "10.96.0.0/16",
 		ServiceNodePortRange:  "30000-32767",
 		WatchCacheSize:        10000,
+		MaxRequestsInFlight:   800,
+		MaxWatchesPerClient:   5000,
 	}
 	if got := opts.Config(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Config() =\n%+v\nwant\n%+v", got, want)
@@ -85,6 +87,7 @@ func TestAPIServer_EveryFlagReachesConfig(t *testing.T) {
 	opts, err := parse(t,
 		"--listen", "0.0.0.0:7443",
 		"--tls-cert-file", "s.crt", "--tls-private-key-file", "s.key", "--client-ca-file", "ca.crt",
+		"--kubelet-client-certificate", "kc.crt", "--kubelet-client-key", "kc.key", "--kubelet-certificate-authority", "kca.crt",
 		"--storage", "etcd",
 		"--data-dir", "/var/lib/kl",
 		"--etcd-servers", "https://10.0.0.1:2379,https://10.0.0.2:2379",
@@ -93,6 +96,7 @@ func TestAPIServer_EveryFlagReachesConfig(t *testing.T) {
 		"--service-cluster-ip-range", "10.100.0.0/24",
 		"--service-node-port-range", "31000-31999",
 		"--watch-cache-size", "50",
+		"--audit-log", "audit.jsonl", "--max-requests-inflight", "9", "--max-watches-per-client", "7",
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -106,6 +110,9 @@ func TestAPIServer_EveryFlagReachesConfig(t *testing.T) {
 		TLSCertFile:           "s.crt",
 		TLSKeyFile:            "s.key",
 		ClientCAFile:          "ca.crt",
+		KubeletClientCertFile: "kc.crt",
+		KubeletClientKeyFile:  "kc.key",
+		KubeletCAFile:         "kca.crt",
 		Storage:               "etcd",
 		DataDir:               "/var/lib/kl",
 		EtcdServers:           []string{"https://10.0.0.1:2379", "https://10.0.0.2:2379"},
@@ -116,6 +123,9 @@ func TestAPIServer_EveryFlagReachesConfig(t *testing.T) {
 		ServiceClusterIPRange: "10.100.0.0/24",
 		ServiceNodePortRange:  "31000-31999",
 		WatchCacheSize:        50,
+		AuditLogPath:          "audit.jsonl",
+		MaxRequestsInFlight:   9,
+		MaxWatchesPerClient:   7,
 	}
 	if got := opts.Config(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Config() =\n%+v\nwant\n%+v", got, want)
@@ -232,6 +242,7 @@ func TestAPIServer_RejectsInvalidFlagsBeforeStarting(t *testing.T) {
 			wantErr: "--insecure cannot be combined with --tls-cert-file",
 		},
 		{name: "cert without key", args: []string{"--tls-cert-file", "a"}, wantErr: "--tls-cert-file and --tls-private-key-file must be given together"},
+		{name: "kubelet cert without key", args: []string{"--kubelet-client-certificate", "a"}, wantErr: "--kubelet-client-certificate and --kubelet-client-key must be given together"},
 		{name: "listen without port", args: []string{"--listen", "127.0.0.1"}, wantErr: `--listen "127.0.0.1": want host:port`},
 		{name: "listen port out of range", args: []string{"--listen", "127.0.0.1:70000"}, wantErr: `port "70000" is not a number`},
 		{name: "unknown storage", args: []string{"--storage", "sqlite"}, wantErr: `--storage "sqlite": want badger, memory or etcd`},
