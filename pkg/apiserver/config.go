@@ -18,6 +18,19 @@ type Config struct {
 	TLSKeyFile   string
 	ClientCAFile string
 
+	// KubeletClientCertFile and KubeletClientKeyFile are the client
+	// certificate the apiserver presents to kubelets when it proxies
+	// pods/log and pods/exec (Kubernetes' --kubelet-client-certificate and
+	// --kubelet-client-key; the apiserver's own certificate, CommonName
+	// kube-apiserver, will do). KubeletCAFile verifies the kubelets'
+	// serving certificates (--kubelet-certificate-authority); without it
+	// they are not verified, as in Kubernetes. When any of them is set
+	// kubelets are reached over HTTPS, else over plain HTTP (--insecure
+	// clusters).
+	KubeletClientCertFile string
+	KubeletClientKeyFile  string
+	KubeletCAFile         string
+
 	// Storage is "badger" (default), "memory" or "etcd".
 	Storage string
 	// DataDir holds the badger database.

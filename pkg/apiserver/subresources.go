@@ -142,12 +142,6 @@ func (s *Server) serveBinding(w http.ResponseWriter, req *http.Request, r *resou
 	})
 }
 
-// serveKubeletProxy is where pods/log and pods/exec reach the pod's kubelet.
-func (s *Server) serveKubeletProxy(w http.ResponseWriter, req *http.Request, r *resource, info requestInfo) error {
-	return meta.NewStatusError(http.StatusNotImplemented, meta.StatusReasonUnknown,
-		fmt.Sprintf("pods/%s is served once kubelets expose container logs and exec; this apiserver has no kubelet connection yet", info.Subresource))
-}
-
 // cacheDecoder builds the watch cache's view of r's stored objects.
 func (s *Server) cacheDecoder(r *resource) cacher.Decoder {
 	return func(key string, value []byte, rv int64) (*cacher.Object, error) {

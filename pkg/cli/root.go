@@ -43,6 +43,7 @@ import (
 	"github.com/kl-dev/kl/pkg/cli/kubelet"
 	"github.com/kl-dev/kl/pkg/cli/label"
 	plugincmd "github.com/kl-dev/kl/pkg/cli/plugin"
+	"github.com/kl-dev/kl/pkg/cli/proxy"
 	"github.com/kl-dev/kl/pkg/cli/rollout"
 	"github.com/kl-dev/kl/pkg/cli/scale"
 	"github.com/kl-dev/kl/pkg/cli/scheduler"
@@ -98,6 +99,7 @@ func commands(f *cmdutil.Factory) []entry {
 		{groupCluster, scheduler.NewCmdScheduler(f, nil)},
 		{groupCluster, controllermanager.NewCmdControllerManager(f, nil)},
 		{groupCluster, kubelet.NewCmdKubelet(f, nil)},
+		{groupCluster, proxy.NewCmdProxy(f, nil)},
 		{groupCluster, servercmd.NewCmdServer(f, nil)},
 		{groupCluster, servercmd.NewCmdAgent(f, nil)},
 		{groupCluster, certscmd.NewCmdCerts(f)},
