@@ -79,6 +79,29 @@ type Config struct {
 	// change (default 1m).
 	ResyncInterval time.Duration
 
+	// ServerPort is the port of the kubelet server, which serves container
+	// logs and exec to the apiserver (see server.go) and is published in
+	// the node's status.daemonEndpoints.kubeletEndpoint.Port. 0 picks a
+	// free port (tests); kl kubelet's --kubelet-port is 10250 by default.
+	ServerPort int
+	// ServerAddress is the IP address the kubelet server listens on
+	// (default NodeIP, the address the apiserver reaches it at).
+	ServerAddress string
+	// ClientCAFile, when set, makes the kubelet server speak HTTPS and
+	// serve only clients with a certificate signed by this CA naming the
+	// apiserver (CommonName kube-apiserver); TLSCertFile and TLSKeyFile
+	// are its serving certificate (without them it makes a self-signed
+	// one). Without ClientCAFile the server speaks plain HTTP to anyone
+	// who can reach it: for --insecure clusters only.
+	TLSCertFile  string
+	TLSKeyFile   string
+	ClientCAFile string
+
+	// ObjectSyncPeriod is how often the ConfigMaps and Secrets the pods
+	// use are read again (default 10s); a change updates the files of
+	// their volumes.
+	ObjectSyncPeriod time.Duration
+
 	// MetricsAddress serves /metrics and /healthz ("" disables).
 	MetricsAddress string
 	// EventQPS and EventBurst bound the rate of event writes (default 50
@@ -125,6 +148,12 @@ func (c *Config) Defaults() {
 	if c.ResyncInterval == 0 {
 		c.ResyncInterval = time.Minute
 	}
+	if c.ServerAddress == "" {
+		c.ServerAddress = c.NodeIP
+	}
+	if c.ObjectSyncPeriod == 0 {
+		c.ObjectSyncPeriod = 10 * time.Second
+	}
 	if c.EventQPS == 0 {
 		c.EventQPS = 50
 	}
@@ -166,6 +195,18 @@ func (c *Config) validate() error {
 	}
 	if _, err := netip.ParseAddr(c.NodeIP); err != nil {
 		errs = append(errs, fmt.Errorf("kubelet: node IP %q is not an IP address", c.NodeIP))
+	}
+	if c.ServerPort < 0 || c.ServerPort > 65535 {
+		errs = append(errs, fmt.Errorf("kubelet: server port %d is not a port number (0 picks a free one)", c.ServerPort))
+	}
+	if _, err := netip.ParseAddr(c.ServerAddress); err != nil {
+		errs = append(errs, fmt.Errorf("kubelet: server address %q is not an IP address", c.ServerAddress))
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("kubelet: the TLS certificate and key files must be given together"))
+	}
+	if c.TLSCertFile != "" && c.ClientCAFile == "" {
+		errs = append(errs, errors.New("kubelet: a TLS certificate needs a client CA file: the kubelet serves logs and exec only to the apiserver's client certificate"))
 	}
 	if c.PodCIDR != "" {
 		if p, err := netip.ParsePrefix(c.PodCIDR); err != nil || !p.Addr().Is4() {

@@ -3,8 +3,8 @@ package kubelet
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,7 +41,7 @@ func (k *Kubelet) containerConfig(ctx context.Context, pod *corev1.Pod, c *corev
 	for _, p := range c.Ports {
 		cfg.Ports = append(cfg.Ports, portMapping(p))
 	}
-	mounts, err := k.mounts(pod, c)
+	mounts, err := k.volumes.mounts(pod, c)
 	if err != nil {
 		return runtime.ContainerConfig{}, err
 	}
@@ -57,30 +57,6 @@ func (k *Kubelet) containerConfig(ctx context.Context, pod *corev1.Pod, c *corev
 	}
 	cfg.SecurityContext = securityContext(pod.Spec.SecurityContext, c.SecurityContext)
 	return cfg, nil
-}
-
-// mounts maps the container's volume mounts to node paths: hostPath
-// volumes as they are, other volumes under the data directory
-// (DATA/pods/UID/volumes/NAME). Creating their content is the runtime's
-// side of things.
-func (k *Kubelet) mounts(pod *corev1.Pod, c *corev1.Container) ([]runtime.Mount, error) {
-	var out []runtime.Mount
-	for _, vm := range c.VolumeMounts {
-		i := slices.IndexFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == vm.Name })
-		if i < 0 {
-			return nil, fmt.Errorf("volume mount %q of container %q names no volume of the pod", vm.Name, c.Name)
-		}
-		v := &pod.Spec.Volumes[i]
-		host := filepath.Join(k.cfg.DataDir, "pods", pod.UID, "volumes", v.Name)
-		if v.HostPath != nil {
-			host = v.HostPath.Path
-		}
-		if vm.SubPath != "" {
-			host = filepath.Join(host, vm.SubPath)
-		}
-		out = append(out, runtime.Mount{HostPath: host, ContainerPath: vm.MountPath, ReadOnly: vm.ReadOnly})
-	}
-	return out, nil
 }
 
 func securityContext(pod *corev1.PodSecurityContext, c *corev1.SecurityContext) *runtime.SecurityContext {
@@ -137,30 +113,25 @@ func (k *Kubelet) makeEnv(ctx context.Context, pod *corev1.Pod, c *corev1.Contai
 	for _, from := range c.EnvFrom {
 		switch {
 		case from.ConfigMapRef != nil:
-			cm, err := k.configMaps.Namespace(pod.Namespace).Get(ctx, from.ConfigMapRef.Name)
+			cm, err := k.objects.configMap(ctx, pod.Namespace, from.ConfigMapRef.Name)
 			if err != nil {
 				if optional(from.ConfigMapRef.Optional) && meta.IsNotFound(err) {
 					continue
 				}
-				return nil, fmt.Errorf("configmap %q: %w", from.ConfigMapRef.Name, err)
+				return nil, err
 			}
 			for _, key := range sortedKeys(cm.Data) {
 				setVar(from.Prefix+key, cm.Data[key])
 			}
 		case from.SecretRef != nil:
-			s, err := k.secrets.Namespace(pod.Namespace).Get(ctx, from.SecretRef.Name)
+			s, err := k.objects.secret(ctx, pod.Namespace, from.SecretRef.Name)
 			if err != nil {
 				if optional(from.SecretRef.Optional) && meta.IsNotFound(err) {
 					continue
 				}
-				return nil, fmt.Errorf("secret %q: %w", from.SecretRef.Name, err)
+				return nil, err
 			}
-			keys := make([]string, 0, len(s.Data))
-			for key := range s.Data {
-				keys = append(keys, key)
-			}
-			slices.Sort(keys)
-			for _, key := range keys {
+			for _, key := range slices.Sorted(maps.Keys(s.Data)) {
 				setVar(from.Prefix+key, string(s.Data[key]))
 			}
 		}
@@ -172,7 +143,9 @@ func (k *Kubelet) makeEnv(ctx context.Context, pod *corev1.Pod, c *corev1.Contai
 		}
 		val, ok, err := k.envValueFrom(ctx, pod, c, e.ValueFrom, podIP)
 		if err != nil {
-			return nil, fmt.Errorf("env %s: %w", e.Name, err)
+			// Kubernetes' wording: the error alone, e.g. "couldn't find
+			// key url in ConfigMap default/app".
+			return nil, err
 		}
 		if ok {
 			setVar(e.Name, val)
@@ -193,12 +166,12 @@ func (k *Kubelet) envValueFrom(ctx context.Context, pod *corev1.Pod, c *corev1.C
 		return v, err == nil, err
 	case src.ConfigMapKeyRef != nil:
 		ref := src.ConfigMapKeyRef
-		cm, err := k.configMaps.Namespace(pod.Namespace).Get(ctx, ref.Name)
+		cm, err := k.objects.configMap(ctx, pod.Namespace, ref.Name)
 		if err != nil {
 			if optional(ref.Optional) && meta.IsNotFound(err) {
 				return "", false, nil
 			}
-			return "", false, fmt.Errorf("configmap %q: %w", ref.Name, err)
+			return "", false, err
 		}
 		v, ok := cm.Data[ref.Key]
 		if !ok {
@@ -210,12 +183,12 @@ func (k *Kubelet) envValueFrom(ctx context.Context, pod *corev1.Pod, c *corev1.C
 		return v, true, nil
 	case src.SecretKeyRef != nil:
 		ref := src.SecretKeyRef
-		s, err := k.secrets.Namespace(pod.Namespace).Get(ctx, ref.Name)
+		s, err := k.objects.secret(ctx, pod.Namespace, ref.Name)
 		if err != nil {
 			if optional(ref.Optional) && meta.IsNotFound(err) {
 				return "", false, nil
 			}
-			return "", false, fmt.Errorf("secret %q: %w", ref.Name, err)
+			return "", false, err
 		}
 		v, ok := s.Data[ref.Key]
 		if !ok {

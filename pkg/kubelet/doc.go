@@ -37,6 +37,54 @@
 // precondition). A pod that disappears from the API (force-deleted) has
 // its containers killed and removed.
 //
+// # Volumes and environment
+//
+// Before a pod's containers are created its volumes are made ready on the
+// node's disk and handed to the runtime as bind mounts (volumes.go):
+// emptyDir is DATA_DIR/pods/UID/volumes/emptydir/NAME (mode 0777, kept
+// across container restarts; medium Memory is a plain directory too);
+// configMap and secret volumes are DATA_DIR/pods/UID/volumes/{configmap,
+// secret}/NAME holding the object's keys as files (or the items listed,
+// with key, path and mode; defaultMode 0644), always mounted read-only;
+// hostPath is the node's path after the check its type asks for
+// (Directory, DirectoryOrCreate, File, FileOrCreate, Socket, CharDevice,
+// BlockDevice). A subPath mounts a path inside a volume. ConfigMap and
+// Secret files are written as Kubernetes' AtomicWriter does: each version
+// in a timestamped directory, a ..data symlink switched to it in one
+// rename and one symlink per key into ..data, so containers never see a
+// half-written update. The objects are read with GETs by name (the node
+// authorizer lets a node read only those its pods use; no list or watch),
+// kept per pod and read again every Config.ObjectSyncPeriod; a change
+// wakes the pods that use it, which rewrite their volumes. A missing
+// object (not optional) or key stops the containers from being created:
+// they wait with reason CreateContainerConfigError and the message, and a
+// FailedMount event names the volume. A pod's directory is removed once the
+// pod is gone (and, at start, those of pods deleted meanwhile).
+//
+// The environment is resolved as Kubernetes does: envFrom (ConfigMaps and
+// Secrets, with prefix) first, then env in order with $(VAR) expansion;
+// valueFrom reads ConfigMap and Secret keys (from the same cache), the
+// downward API (metadata.name, namespace, uid, labels['k'],
+// annotations['k'], spec.nodeName, spec.serviceAccountName, status.podIP,
+// status.hostIP) and container resources (resourceFieldRef). A missing
+// object or key is CreateContainerConfigError with Kubernetes' message
+// ("configmap \"app\" not found", "couldn't find key url in ConfigMap
+// default/app").
+//
+// # Kubelet server: logs and exec
+//
+// The kubelet server (server.go) listens on Config.ServerAddress (the node
+// IP) and Config.ServerPort, published in the node's
+// status.daemonEndpoints.kubeletEndpoint.Port; the apiserver proxies
+// pods/log and pods/exec to it. GET /containerLogs/NS/POD/CONTAINER
+// streams a container's logs (follow, tailLines, timestamps, previous,
+// sinceSeconds, sinceTime, limitBytes); POST /exec/NS/POD/CONTAINER
+// ?command=...&command=... runs a command without a terminal and answers
+// an ExecResult (JSON: stdout, stderr, exitCode). With
+// Config.ClientCAFile it speaks HTTPS and serves only clients with a
+// certificate of that CA naming kube-apiserver; otherwise plain HTTP, for
+// --insecure clusters.
+//
 // # Restarts of the kubelet
 //
 // The kubelet keeps no state of its own: everything is in the runtime,

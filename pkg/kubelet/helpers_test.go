@@ -93,6 +93,8 @@ func (c *cluster) testConfig(node string) Config {
 		Runtime:                   RuntimeFake,
 		DataDir:                   c.t.TempDir(),
 		NodeIP:                    "192.168.56.10",
+		ServerAddress:             "127.0.0.1", // the node IP is made up: serve logs and exec on loopback
+		ObjectSyncPeriod:          100 * time.Millisecond,
 		Capacity:                  corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")},
 		FakeExitDelay:             20 * time.Millisecond,
 		CrashLoopBackOffBase:      100 * time.Millisecond,

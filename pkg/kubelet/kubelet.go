@@ -45,7 +45,10 @@ type Kubelet struct {
 
 	recorder *recorder
 	metrics  *metrics
-	writes   chan struct{} // semaphore bounding concurrent pod status writes
+	objects  *objectCache   // ConfigMaps and Secrets the pods use
+	volumes  *volumeManager // the pods' volumes on disk
+	server   *server        // logs and exec for the apiserver
+	writes   chan struct{}  // semaphore bounding concurrent pod status writes
 	informer *informer.Informer[*corev1.Pod]
 	capacity corev1.ResourceList
 	sysInfo  corev1.NodeSystemInfo
@@ -82,6 +85,8 @@ func New(cfg Config) (*Kubelet, error) {
 	if k.capacity == nil {
 		k.capacity = machineCapacity(cfg.DataDir)
 	}
+	k.objects = newObjectCache(k.configMaps, k.secrets, cfg.ObjectSyncPeriod, k.log.With("component", "objects"))
+	k.volumes = newVolumeManager(cfg.DataDir, k.objects, k.log.With("component", "volumes"))
 	names := cfg.nodeNames()
 	for i, name := range names {
 		cidr, err := podCIDRFor(&cfg, name, i)
@@ -123,6 +128,15 @@ func New(cfg Config) (*Kubelet, error) {
 		}
 		k.metricsLn = ln
 	}
+	srv, err := newServer(k)
+	if err != nil {
+		k.closeRuntimes()
+		if k.metricsLn != nil {
+			_ = k.metricsLn.Close()
+		}
+		return nil, err
+	}
+	k.server = srv
 	return k, nil
 }
 
@@ -183,6 +197,10 @@ func (k *Kubelet) MetricsAddr() net.Addr {
 	return k.metricsLn.Addr()
 }
 
+// ServerAddr returns the address the kubelet server (logs, exec) listens
+// on; its port is the nodes' status.daemonEndpoints.kubeletEndpoint.Port.
+func (k *Kubelet) ServerAddr() net.Addr { return k.server.ln.Addr() }
+
 // NodeNames returns the names of the nodes this kubelet hosts.
 func (k *Kubelet) NodeNames() []string { return k.cfg.nodeNames() }
 
@@ -204,6 +222,16 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	wg.Go(func() { k.recorder.run(ctx) })
 	wg.Go(func() { _ = k.informer.Run(ctx) })
+	wg.Go(func() { k.objects.run(ctx) })
+	wg.Go(func() {
+		if err := k.server.run(ctx); err != nil {
+			select {
+			case errc <- err:
+			default:
+			}
+			cancel()
+		}
+	})
 	if k.metricsLn != nil {
 		wg.Go(func() {
 			if err := serveMetrics(ctx, k.metricsLn, k.metrics.registry, k.healthy); err != nil {

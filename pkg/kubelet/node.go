@@ -196,6 +196,9 @@ func (n *node) nodeStatus(ctx context.Context, old *corev1.NodeStatus, now time.
 			{Type: corev1.NodeHostName, Address: n.name},
 		},
 		NodeInfo: info,
+		// The apiserver reaches the kubelet server for logs and exec at
+		// the InternalIP and this port.
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(n.k.server.port())}},
 	}
 	readyStatus, readyReason, readyMsg := corev1.ConditionTrue, "KubeletReady", "kubelet is posting ready status"
 	if err := n.rt.Status(ctx); err != nil {
@@ -270,7 +273,6 @@ func (n *node) syncNodeStatus(ctx context.Context) error {
 	cp.Status = st
 	// Keep fields other writers may own.
 	cp.Status.Phase = cur.Status.Phase
-	cp.Status.DaemonEndpoints = cur.Status.DaemonEndpoints
 	out, err := n.k.nodes.UpdateStatus(ctx, &cp, client.UpdateOptions{FieldManager: eventComponent})
 	if err != nil {
 		return fmt.Errorf("update node status: %w", err)
@@ -295,7 +297,7 @@ func sameNodeStatus(a, b *corev1.NodeStatus) bool {
 		for i := range cp.Conditions {
 			cp.Conditions[i].LastHeartbeatTime = meta.Time{}
 		}
-		cp.Phase, cp.DaemonEndpoints = "", corev1.NodeDaemonEndpoints{}
+		cp.Phase = ""
 		data, _ := json.Marshal(&cp)
 		return data
 	}
@@ -513,6 +515,15 @@ func (n *node) cleanupOrphans(ctx context.Context) {
 	if orphans > 0 {
 		n.log.Info("removed sandboxes and containers of pods that no longer exist", "count", orphans)
 	}
+	// Volume directories are shared by the nodes this kubelet hosts: keep
+	// those of every pod in the informer (all bound to its nodes).
+	// A pod bound after this list has no directory until its worker
+	// sets it up, which marks it in use.
+	bound := map[string]bool{}
+	for _, p := range n.k.informer.Lister().List(meta.Everything()) {
+		bound[p.UID] = true
+	}
+	n.k.volumes.cleanupOrphans(func(uid string) bool { return bound[uid] })
 }
 
 // minimumGracePeriod is the grace period of containers killed without a

@@ -40,6 +40,8 @@ type podWorker struct {
 	backOffSeen  map[string]time.Time // container -> finishedAt a BackOff event was sent for
 	forceRestart map[string]bool      // containers killed by a failed probe
 	failures     int                  // consecutive failed syncs
+	volumeErrs   map[string]error     // volumes not ready, by name (this sync)
+	mountFailed  map[string]string    // volume -> error a FailedMount event was sent for
 }
 
 // waitingState is why a container is waiting, decided by this sync.
@@ -51,6 +53,7 @@ func newPodWorker(n *node, uid string) *podWorker {
 	return &podWorker{
 		n: n, uid: uid, wake: make(chan struct{}, 1),
 		backOffSeen: map[string]time.Time{}, forceRestart: map[string]bool{},
+		mountFailed: map[string]string{},
 	}
 }
 
@@ -154,11 +157,28 @@ func (w *podWorker) setRunning(running bool, containers int) {
 func (w *podWorker) sync(ctx context.Context, pod *corev1.Pod, gone bool) (bool, error) {
 	switch {
 	case gone:
-		return true, w.killPod(ctx, pod, gracePeriod(pod))
+		err := w.killPod(ctx, pod, gracePeriod(pod))
+		return true, w.cleanupPod(err)
 	case pod.DeletionTimestamp != nil:
-		return w.terminate(ctx, pod)
+		finished, err := w.terminate(ctx, pod)
+		if finished {
+			err = w.cleanupPod(err)
+		}
+		return finished, err
 	}
 	return false, w.syncPod(ctx, pod)
+}
+
+// cleanupPod forgets the objects a finished pod used and, once its
+// containers are gone (killErr is nil), removes its volumes; a kubelet
+// that starts removes those left behind.
+func (w *podWorker) cleanupPod(killErr error) error {
+	k := w.n.k
+	k.objects.unregister(w.uid)
+	if killErr != nil {
+		return killErr
+	}
+	return k.volumes.tearDown(w.uid)
 }
 
 // gracePeriod is how long a pod's containers get to stop: the deletion's

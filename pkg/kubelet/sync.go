@@ -162,6 +162,7 @@ func (w *podWorker) stopSandboxes(ctx context.Context, pr *podRuntime) error {
 // containers one by one, then the app containers, restarting them as the
 // restart policy and back-off allow.
 func (w *podWorker) reconcile(ctx context.Context, pod *corev1.Pod, pr *podRuntime) error {
+	w.setUpVolumes(ctx, pod)
 	sb := pr.readySandbox()
 	if sb == nil {
 		var err error
@@ -399,6 +400,13 @@ func (w *podWorker) startContainer(ctx context.Context, pod *corev1.Pod, sb *run
 	rec := n.k.recorder
 	ref := podRef(pod, c.Name, init)
 	if !w.ensureImage(ctx, pod, c, init) {
+		return
+	}
+	if err := w.volumeError(); err != nil {
+		// Containers start once every volume of the pod is ready; the
+		// event (FailedMount) was sent when the volume failed.
+		w.waiting[c.Name] = waitingState{reason: waitCreateConfigError, message: err.Error()}
+		w.retryLater(c.Name)
 		return
 	}
 	cfg, err := n.k.containerConfig(ctx, pod, c, attempt, sb)

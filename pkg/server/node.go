@@ -24,6 +24,9 @@ type NodeConfig struct {
 	DataDir  string
 	// FakeStartDelay is how long fake containers take to start.
 	FakeStartDelay time.Duration
+	// NodeLeaseDuration is the node lease's duration, renewed every
+	// quarter of it (0: the kubelet's default, 40s).
+	NodeLeaseDuration time.Duration
 	// KubeletPort is the kubelet server's port (0: a free one).
 	KubeletPort int
 
@@ -62,7 +65,8 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		Client: kc, NodeName: cfg.NodeName, Runtime: cfg.Runtime, Capacity: cfg.Capacity,
 		NodeIP: cfg.NodeIP, DataDir: cfg.DataDir, FakeStartDelay: cfg.FakeStartDelay,
 		ServerPort: cfg.KubeletPort, MetricsAddress: "",
-		Logger: cfg.Logger.With("component", "kubelet", "node", cfg.NodeName),
+		NodeLeaseDuration: cfg.NodeLeaseDuration,
+		Logger:            cfg.Logger.With("component", "kubelet", "node", cfg.NodeName),
 	}
 	if cfg.CAFile != "" {
 		kcfg.TLSCertFile, kcfg.TLSKeyFile, kcfg.ClientCAFile = cfg.CertFile, cfg.KeyFile, cfg.CAFile

@@ -45,6 +45,12 @@
 // sleep D, hostname (the pod's hostname), env (the container's environment)
 // and cat (copies stdin); any other command succeeds and prints nothing.
 //
+// # Logs
+//
+// A container's log holds what its command wrote (echo) and whatever a
+// test adds with WriteLog; ContainerLogs serves it with Kubernetes' log
+// options (tail, since, timestamps, limit, follow).
+//
 // # State
 //
 // State lives in memory. With Config.StateFile set, New loads it from that

@@ -103,6 +103,21 @@ func (r *Runtime) ContainerLogs(ctx context.Context, id string, opts runtime.Log
 	return &followReader{PipeReader: pr, stop: stop}, nil
 }
 
+// WriteLog appends text (one or more lines) to the log of container id, as
+// if the container had written it to stream ("stdout" or "stderr") now;
+// followers of the log receive it. Tests of log streaming use it.
+func (r *Runtime) WriteLog(id, stream, text string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.containers[id]
+	if !ok {
+		return fmt.Errorf("write log of container %s: %w", short(id), runtime.ErrNotFound)
+	}
+	r.appendLogLocked(c, time.Now(), stream, text)
+	r.markDirtyLocked()
+	return nil
+}
+
 // followReader stops its writer goroutine when closed.
 type followReader struct {
 	*io.PipeReader
