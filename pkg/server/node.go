@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/kubelet"
+	"github.com/kl-dev/kl/pkg/proxy"
 )
 
 // NodeConfig configures a node: the kubelet and the proxy.
@@ -39,6 +41,10 @@ type NodeConfig struct {
 	// empty: it uses the node's certificate.
 	ProxyCertFile string
 	ProxyKeyFile  string
+	// NoProxy runs no service proxy on the node.
+	NoProxy bool
+	// ProxyClusterIPMode is the proxy's --cluster-ip-mode (default auto).
+	ProxyClusterIPMode proxy.ClusterIPMode
 
 	Logger *slog.Logger
 }
@@ -47,6 +53,7 @@ type NodeConfig struct {
 type Node struct {
 	cfg     NodeConfig
 	kubelet *kubelet.Kubelet
+	proxy   *proxy.Proxy
 }
 
 // NewNode builds the node's components.
@@ -75,7 +82,28 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubelet: %w", err)
 	}
-	return &Node{cfg: cfg, kubelet: k}, nil
+	n := &Node{cfg: cfg, kubelet: k}
+	if !cfg.NoProxy {
+		certFile, keyFile := cfg.ProxyCertFile, cfg.ProxyKeyFile
+		if certFile == "" {
+			certFile, keyFile = cfg.CertFile, cfg.KeyFile
+		}
+		pc, err := nodeClient(cfg, certFile, keyFile, "kl-proxy")
+		if err != nil {
+			return nil, err
+		}
+		pcfg := proxy.Config{
+			Client: pc, NodeName: cfg.NodeName, ClusterIPMode: cfg.ProxyClusterIPMode,
+			Logger: cfg.Logger.With("component", "proxy", "node", cfg.NodeName),
+		}
+		if ip, err := netip.ParseAddr(cfg.NodeIP); err == nil {
+			pcfg.NodeIP = ip
+		}
+		if n.proxy, err = proxy.New(pcfg); err != nil {
+			return nil, fmt.Errorf("proxy: %w", err)
+		}
+	}
+	return n, nil
 }
 
 func nodeClient(cfg NodeConfig, certFile, keyFile, agent string) (*client.Client, error) {
@@ -92,5 +120,14 @@ func nodeClient(cfg NodeConfig, certFile, keyFile, agent string) (*client.Client
 
 // Run runs the node until ctx is cancelled.
 func (n *Node) Run(ctx context.Context) error {
-	return n.kubelet.Run(ctx)
+	if n.proxy == nil {
+		return n.kubelet.Run(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	proxyDone := make(chan error, 1)
+	go func() { proxyDone <- n.proxy.Run(ctx) }()
+	err := n.kubelet.Run(ctx)
+	cancel()
+	return errors.Join(err, <-proxyDone)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/kl-dev/kl/pkg/cli/clientconfig"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
+	"github.com/kl-dev/kl/pkg/proxy"
 	"github.com/kl-dev/kl/pkg/server"
 )
 
@@ -34,11 +35,16 @@ type Options struct {
 	SANs     []string
 
 	NoAgent        bool
+	NoProxy        bool
+	ProxyIPMode    string
 	NodeName       string
 	Runtime        string
 	Capacity       string
 	NodeIP         string
 	FakeStartDelay time.Duration
+	// NodeLeaseDuration is the node lease's duration; the kubelet renews
+	// the lease every quarter of it.
+	NodeLeaseDuration time.Duration
 
 	NodeMonitorGracePeriod time.Duration
 	PodEvictionTimeout     time.Duration
@@ -93,7 +99,7 @@ a Docker Engine answers, otherwise fake (simulated pods), with a warning.`,
 	fl.BoolVar(&opts.Insecure, "insecure", false, "serve plain HTTP without authentication (loopback addresses only)")
 	fl.StringVar(&opts.Storage, "storage", "badger", "store: badger or memory")
 	fl.StringArrayVar(&opts.SANs, "san", nil, "extra name or IP for the apiserver certificate (repeatable)")
-	addNodeFlags(cmd, &opts.NodeName, &opts.Runtime, &opts.Capacity, &opts.NodeIP, &opts.FakeStartDelay)
+	addNodeFlags(cmd, &opts.NodeName, &opts.Runtime, &opts.Capacity, &opts.NodeIP, &opts.FakeStartDelay, &opts.NodeLeaseDuration, &opts.NoProxy, &opts.ProxyIPMode)
 	fl.BoolVar(&opts.NoAgent, "no-agent", false, "run no node in the server (control plane only)")
 	fl.DurationVar(&opts.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may stay silent before it turns NotReady")
 	fl.DurationVar(&opts.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on an unreachable node before they are deleted")
@@ -102,14 +108,17 @@ a Docker Engine answers, otherwise fake (simulated pods), with a warning.`,
 	return cmd
 }
 
-func addNodeFlags(cmd *cobra.Command, name, rt, capacity, nodeIP *string, delay *time.Duration) {
+func addNodeFlags(cmd *cobra.Command, name, rt, capacity, nodeIP *string, delay, lease *time.Duration, noProxy *bool, ipMode *string) {
 	host, _ := os.Hostname()
 	fl := cmd.Flags()
+	fl.BoolVar(noProxy, "no-proxy", false, "run no service proxy on this node (nodes sharing one machine share its ports: run one proxy per machine)")
+	fl.StringVar(ipMode, "proxy-cluster-ip-mode", "auto", "how the proxy makes ClusterIPs reachable: auto, dummy-interface or off (NodePorts only)")
 	fl.StringVar(name, "node-name", strings.ToLower(host), "name of this node")
 	fl.StringVar(rt, "runtime", "", "container runtime: docker or fake (default: docker when a Docker Engine answers, else fake)")
 	fl.StringVar(capacity, "capacity", "", "node capacity, e.g. cpu=4,memory=8Gi,pods=110 (default: this machine's)")
 	fl.StringVar(nodeIP, "node-ip", "127.0.0.1", "the node's address (InternalIP)")
 	fl.DurationVar(delay, "fake-start-delay", 0, "with --runtime fake, how long containers take to start")
+	fl.DurationVar(lease, "node-lease-duration", 40*time.Second, "duration of the node's Lease, renewed every quarter of it; keep it at most the server's --node-monitor-grace-period")
 }
 
 // pickRuntime resolves the runtime choice.
@@ -152,6 +161,8 @@ func runServer(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		Node: server.NodeConfig{
 			NodeName: opts.NodeName, Runtime: rt, Capacity: capacity, NodeIP: opts.NodeIP,
 			DataDir: filepath.Join(dataDir, "node"), FakeStartDelay: opts.FakeStartDelay,
+			NodeLeaseDuration: opts.NodeLeaseDuration,
+			NoProxy:           opts.NoProxy, ProxyClusterIPMode: proxy.ClusterIPMode(opts.ProxyIPMode),
 		},
 		NodeMonitorGracePeriod: opts.NodeMonitorGracePeriod,
 		PodEvictionTimeout:     opts.PodEvictionTimeout,
@@ -212,10 +223,15 @@ type AgentOptions struct {
 	NodeIP         string
 	DataDir        string
 	FakeStartDelay time.Duration
-	KubeletPort    int
-	CAFile         string
-	CertFile       string
-	KeyFile        string
+	// NodeLeaseDuration is the node lease's duration; the kubelet renews
+	// the lease every quarter of it.
+	NodeLeaseDuration time.Duration
+	KubeletPort       int
+	CAFile            string
+	CertFile          string
+	KeyFile           string
+	NoProxy           bool
+	ProxyIPMode       string
 }
 
 // NewCmdAgent returns `kl agent`.
@@ -254,7 +270,7 @@ then copy NAME.crt, NAME.key and the cluster's ca.crt to the node and pass
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.ConfigFile, "config", "", "YAML `FILE` with flag values")
-	addNodeFlags(cmd, &opts.NodeName, &opts.Runtime, &opts.Capacity, &opts.NodeIP, &opts.FakeStartDelay)
+	addNodeFlags(cmd, &opts.NodeName, &opts.Runtime, &opts.Capacity, &opts.NodeIP, &opts.FakeStartDelay, &opts.NodeLeaseDuration, &opts.NoProxy, &opts.ProxyIPMode)
 	fl.StringVar(&opts.DataDir, "data-dir", "~/.kl/agent", "directory for the node's state")
 	fl.IntVar(&opts.KubeletPort, "kubelet-port", 10250, "port of the kubelet server (logs, exec); 0 picks a free one")
 	fl.StringVar(&opts.CAFile, "ca-file", "", "the cluster CA certificate")
@@ -286,7 +302,9 @@ func runAgent(ctx context.Context, f *cmdutil.Factory, opts *AgentOptions) error
 	n, err := server.NewNode(server.NodeConfig{
 		Servers: servers, NodeName: opts.NodeName, Runtime: rt, Capacity: capacity, NodeIP: opts.NodeIP,
 		DataDir: dataDir, FakeStartDelay: opts.FakeStartDelay, KubeletPort: opts.KubeletPort,
-		CAFile: opts.CAFile, CertFile: opts.CertFile, KeyFile: opts.KeyFile,
+		NodeLeaseDuration: opts.NodeLeaseDuration,
+		CAFile:            opts.CAFile, CertFile: opts.CertFile, KeyFile: opts.KeyFile,
+		NoProxy: opts.NoProxy, ProxyClusterIPMode: proxy.ClusterIPMode(opts.ProxyIPMode),
 		Logger: f.Logger(),
 	})
 	if err != nil {
