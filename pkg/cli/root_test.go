@@ -127,7 +127,8 @@ func TestHelp_GroupsCommandsLikeKubectl(t *testing.T) {
 		t.Errorf("groups = %q, want %q\n%s", got, want, r.stdout)
 	}
 	for _, section := range []string{
-		"Cluster Components:\n  apiserver ",
+		"Cluster Components:\n  agent ",
+		"  apiserver ",
 		"Settings Commands:\n  completion ",
 		"Other Commands:\n  help ",
 		"  version ",
