@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 15m
 PLUGINS      := kl-tree kl-lint
 PREFIX       ?= /usr/local
 
-.PHONY: help build plugins install test run bench lint generate clean
+.PHONY: help build plugins install images test run bench lint generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ plugins: ## build the shipped plugins (kl-tree, kl-lint) into bin/
 install: build plugins ## install kl and its plugins into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN) $(addprefix bin/,$(PLUGINS)) $(DESTDIR)$(PREFIX)/bin/
+
+images: ## build the test images (kl.test/echo:1, :2, ignore-sigterm, pause) into the local Docker Engine
+	$(GO) run ./test/images/build
 
 test: ## go vet, then every test with the race detector, then the client-go compatibility tests
 	$(GO) vet ./...

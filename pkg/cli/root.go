@@ -42,6 +42,7 @@ import (
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/cli/kubelet"
 	"github.com/kl-dev/kl/pkg/cli/label"
+	pausecmd "github.com/kl-dev/kl/pkg/cli/pause"
 	plugincmd "github.com/kl-dev/kl/pkg/cli/plugin"
 	"github.com/kl-dev/kl/pkg/cli/proxy"
 	"github.com/kl-dev/kl/pkg/cli/rollout"
@@ -107,6 +108,7 @@ func commands(f *cmdutil.Factory) []entry {
 		{groupSettings, clconfig.NewCmdConfig(f)},
 		{groupSettings, plugincmd.NewCmdPlugin(f)},
 		{groupOther, version.NewCmdVersion(f, nil)},
+		{groupOther, pausecmd.NewCmdPause()},
 	}
 }
 

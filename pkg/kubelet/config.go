@@ -18,10 +18,6 @@ const (
 	RuntimeDocker = "docker"
 )
 
-// ErrDockerUnavailable is returned for Runtime "docker" until the Docker
-// runtime exists.
-var ErrDockerUnavailable = errors.New("the docker runtime is not available yet; use --runtime fake")
-
 // Config is everything a Kubelet needs; `kl kubelet` fills it from flags,
 // environment and config file. Zero durations take the defaults noted.
 type Config struct {
@@ -60,6 +56,10 @@ type Config struct {
 	// FakeExitDelay is how long short-lived fake containers run (default
 	// 10ms; see pkg/kubelet/runtime/fake).
 	FakeExitDelay time.Duration
+	// DockerNetwork and DockerSubnet name the Docker bridge network pods
+	// get their IPs on (defaults "kl", 10.234.0.0/16: see runtime/docker).
+	DockerNetwork string
+	DockerSubnet  string
 
 	// CrashLoopBackOffBase is the first restart back-off of a failing
 	// container, doubling up to CrashLoopBackOffMax (default 10s and 5m,
@@ -186,8 +186,6 @@ func (c *Config) validate() error {
 		case RuntimeDocker:
 			if c.SimulateNodes > 0 {
 				errs = append(errs, errors.New("kubelet: simulated nodes need the fake runtime"))
-			} else {
-				errs = append(errs, ErrDockerUnavailable)
 			}
 		default:
 			errs = append(errs, fmt.Errorf("kubelet: unknown runtime %q: want docker or fake", c.Runtime))

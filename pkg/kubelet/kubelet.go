@@ -18,6 +18,7 @@ import (
 	"github.com/kl-dev/kl/pkg/client/informer"
 	"github.com/kl-dev/kl/pkg/kubelet/prober"
 	"github.com/kl-dev/kl/pkg/kubelet/runtime"
+	"github.com/kl-dev/kl/pkg/kubelet/runtime/docker"
 	"github.com/kl-dev/kl/pkg/kubelet/runtime/fake"
 )
 
@@ -158,7 +159,10 @@ func (k *Kubelet) newRuntime(name string, index int, podCIDR string) (runtime.Ru
 		}
 		return fake.New(fc)
 	case RuntimeDocker:
-		return nil, ErrDockerUnavailable
+		return docker.New(docker.Config{
+			NodeName: name, NodeIP: cfg.NodeIP, Network: cfg.DockerNetwork, Subnet: cfg.DockerSubnet,
+			Logger: k.log.With("node", name, "component", "docker-runtime"),
+		})
 	}
 	return nil, fmt.Errorf("unknown runtime %q", cfg.Runtime)
 }

@@ -530,13 +530,3 @@ func TestSimulatedNodesEachRunTheirPods(t *testing.T) {
 		}
 	}
 }
-
-func TestConfigRejectsDockerUntilItExists(t *testing.T) {
-	c := startCluster(t)
-	cfg := c.testConfig("n1")
-	cfg.Runtime = RuntimeDocker
-	_, err := New(cfg)
-	if err == nil || !strings.Contains(err.Error(), "the docker runtime is not available yet") {
-		t.Fatalf("New with the docker runtime = %v, want it refused", err)
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -44,12 +45,13 @@ type volumeManager struct {
 	objects *objectCache
 	log     *slog.Logger
 
-	mu     sync.Mutex
-	active map[string]bool // pod UIDs whose directories are in use
+	mu      sync.Mutex
+	active  map[string]bool   // pod UIDs whose directories are in use
+	written map[string]uint64 // volume directory -> hash of the content last written
 }
 
 func newVolumeManager(dataDir string, objects *objectCache, log *slog.Logger) *volumeManager {
-	m := &volumeManager{objects: objects, log: log, active: map[string]bool{}}
+	m := &volumeManager{objects: objects, log: log, active: map[string]bool{}, written: map[string]uint64{}}
 	if dataDir != "" {
 		m.root = filepath.Join(dataDir, "pods")
 	}
@@ -138,12 +140,23 @@ func (m *volumeManager) setUpVolume(ctx context.Context, pod *corev1.Pod, v *cor
 	}
 }
 
-// project writes a ConfigMap or Secret volume's files.
+// project writes a ConfigMap or Secret volume's files, unless this
+// kubelet last wrote exactly them.
 func (m *volumeManager) project(pod *corev1.Pod, v *corev1.Volume, dir string, files map[string]fileProjection) error {
+	sum := hashProjection(files)
+	m.mu.Lock()
+	same := m.written[dir] == sum
+	m.mu.Unlock()
+	if same {
+		return nil
+	}
 	wrote, err := writeAtomic(dir, files)
 	if err != nil {
 		return fmt.Errorf("write volume content: %w", err)
 	}
+	m.mu.Lock()
+	m.written[dir] = sum
+	m.mu.Unlock()
 	if wrote {
 		m.log.Debug("volume content written", "pod", pod.Namespace+"/"+pod.Name, "volume", v.Name, "files", len(files))
 	}
@@ -218,6 +231,17 @@ func projectKeys(data map[string][]byte, items []corev1.KeyToPath, defaultMode *
 		out[it.Path] = fileProjection{data: v, mode: m}
 	}
 	return out, nil
+}
+
+// hashProjection hashes files (paths, modes and contents).
+func hashProjection(files map[string]fileProjection) uint64 {
+	h := fnv.New64a()
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		f := files[p]
+		fmt.Fprintf(h, "%d:%s:%o:%d:", len(p), p, f.mode, len(f.data))
+		h.Write(f.data)
+	}
+	return h.Sum64()
 }
 
 // checkHostPath applies the checks of a hostPath volume's type, creating
@@ -359,6 +383,12 @@ func (m *volumeManager) tearDown(uid string) error {
 	delete(m.active, uid)
 	if m.root == "" || uid == "" {
 		return nil
+	}
+	podDir := filepath.Join(m.root, uid) + string(filepath.Separator)
+	for dir := range m.written {
+		if strings.HasPrefix(dir, podDir) {
+			delete(m.written, dir)
+		}
 	}
 	if err := os.RemoveAll(filepath.Join(m.root, uid)); err != nil {
 		return fmt.Errorf("remove the volumes of pod %s: %w", uid, err)

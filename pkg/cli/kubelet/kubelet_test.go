@@ -85,6 +85,7 @@ func TestKubelet_DefaultsFollowDesign(t *testing.T) {
 		NodeStatusUpdateFrequency: 10 * time.Second,
 		ResyncInterval:            time.Minute,
 		MetricsAddress:            "127.0.0.1:10248",
+		ServerPort:                10250,
 	}
 	if got := opts.Config(nil); !reflect.DeepEqual(got, want) {
 		t.Errorf("Config() =\n%+v\nwant\n%+v", got, want)
@@ -123,6 +124,8 @@ func TestKubelet_EveryFlagReachesConfig(t *testing.T) {
 		"--node-status-update-frequency", "3s",
 		"--sync-frequency", "30s",
 		"--metrics-addr", "0",
+		"--kubelet-port", "0",
+		"--tls-cert-file", "k.crt", "--tls-private-key-file", "k.key", "--client-ca-file", "ca.crt",
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +152,10 @@ func TestKubelet_EveryFlagReachesConfig(t *testing.T) {
 		NodeStatusUpdateFrequency: 3 * time.Second,
 		ResyncInterval:            30 * time.Second,
 		MetricsAddress:            "",
+		ServerPort:                0,
+		TLSCertFile:               "k.crt",
+		TLSKeyFile:                "k.key",
+		ClientCAFile:              "ca.crt",
 	}
 	got := opts.Config(nil)
 	if !got.Capacity.Equal(want.Capacity) {
@@ -218,6 +225,9 @@ func TestKubelet_RejectsInvalidFlagsBeforeStarting(t *testing.T) {
 		{"max below base", []string{"--crashloop-backoff-base", "1m", "--crashloop-backoff-max", "10s"}, "--crashloop-backoff-max (10s) must not be less than --crashloop-backoff-base (1m0s)"},
 		{"metrics address", []string{"--metrics-addr", "10248"}, `--metrics-addr "10248": want host:port`},
 		{"empty data dir", []string{"--data-dir", ""}, "--data-dir must not be empty"},
+		{"kubelet port", []string{"--kubelet-port", "70000"}, "--kubelet-port 70000 is not a number from 0 to 65535"},
+		{"tls cert without key", []string{"--tls-cert-file", "k.crt", "--client-ca-file", "ca.crt"}, "--tls-cert-file and --tls-private-key-file must be given together"},
+		{"tls cert without client CA", []string{"--tls-cert-file", "k.crt", "--tls-private-key-file", "k.key"}, "--tls-cert-file needs --client-ca-file"},
 		{"positional argument", []string{"extra"}, `unknown command "extra"`},
 		{"unknown config key", []string{"--config", "FILE:node-nmae: x\n"}, `unknown key "node-nmae"`},
 	}
@@ -264,22 +274,6 @@ func startAPIServer(t *testing.T) string {
 	return srv.URL()
 }
 
-func TestKubelet_DockerRuntimeIsNotAvailableYet(t *testing.T) {
-	isolate(t)
-	ios, _, _, _ := iostreams.Test()
-	f := cmdutil.NewFactory(ios)
-	f.Global.Server = "http://127.0.0.1:1"
-	cmd := NewCmdKubelet(f, nil)
-	cmd.SetArgs([]string{"--node-name", "n1", "--runtime", "docker", "--metrics-addr", "0"})
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err := cmd.ExecuteContext(t.Context())
-	if err == nil || !strings.Contains(err.Error(), "the docker runtime is not available yet") {
-		t.Fatalf("kl kubelet --runtime docker = %v, want the docker runtime refused", err)
-	}
-}
-
 func TestKubelet_RunsAFakeNodeUntilCancelled(t *testing.T) {
 	isolate(t)
 	url := startAPIServer(t)
@@ -287,7 +281,7 @@ func TestKubelet_RunsAFakeNodeUntilCancelled(t *testing.T) {
 	f := cmdutil.NewFactory(ios)
 	f.Global.Server = url
 	cmd := NewCmdKubelet(f, nil)
-	cmd.SetArgs([]string{"--node-name", "cli-node", "--runtime", "fake", "--metrics-addr", "0",
+	cmd.SetArgs([]string{"--node-name", "cli-node", "--runtime", "fake", "--metrics-addr", "0", "--kubelet-port", "0",
 		"--capacity", "cpu=2,memory=1Gi,pods=10", "--data-dir", t.TempDir()})
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
