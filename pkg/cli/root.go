@@ -37,11 +37,13 @@ import (
 	deletecmd "github.com/kl-dev/kl/pkg/cli/delete"
 	"github.com/kl-dev/kl/pkg/cli/describe"
 	"github.com/kl-dev/kl/pkg/cli/diff"
+	execcmd "github.com/kl-dev/kl/pkg/cli/exec"
 	"github.com/kl-dev/kl/pkg/cli/explain"
 	"github.com/kl-dev/kl/pkg/cli/get"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/cli/kubelet"
 	"github.com/kl-dev/kl/pkg/cli/label"
+	"github.com/kl-dev/kl/pkg/cli/logs"
 	pausecmd "github.com/kl-dev/kl/pkg/cli/pause"
 	plugincmd "github.com/kl-dev/kl/pkg/cli/plugin"
 	"github.com/kl-dev/kl/pkg/cli/proxy"
@@ -96,6 +98,8 @@ func commands(f *cmdutil.Factory) []entry {
 		{groupDeploy, validate.NewCmdValidate(f, nil)},
 		{groupDeploy, rollout.NewCmdRollout(f)},
 		{groupDeploy, scale.NewCmdScale(f, nil)},
+		{groupTroubleshooting, logs.NewCmdLogs(f, nil)},
+		{groupTroubleshooting, execcmd.NewCmdExec(f, nil)},
 		{groupCluster, apiserver.NewCmdAPIServer(f, nil)},
 		{groupCluster, scheduler.NewCmdScheduler(f, nil)},
 		{groupCluster, controllermanager.NewCmdControllerManager(f, nil)},
