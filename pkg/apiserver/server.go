@@ -321,7 +321,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		fail(err)
 		return
 	}
-	if info.Verb == "watch" {
+	if longRunning(req, info) {
 		release, err := s.limits.watch(u.Name)
 		if err != nil {
 			fail(err)
@@ -339,6 +339,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if err := s.serveResource(w, req, info); err != nil {
 		fail(err)
 	}
+}
+
+// longRunning reports requests that may stay open indefinitely (watches,
+// followed logs, exec): they count against the per-identity stream limit,
+// not the in-flight limit, as in Kubernetes.
+func longRunning(req *http.Request, info requestInfo) bool {
+	switch {
+	case info.Verb == "watch":
+		return true
+	case info.Subresource == "log":
+		return req.URL.Query().Get("follow") == "true"
+	case info.Subresource == "exec":
+		return true
+	}
+	return false
 }
 
 // serveNonResource answers health, version, metrics and discovery.
