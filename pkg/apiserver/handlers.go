@@ -58,9 +58,16 @@ func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info re
 	}
 	switch info.Verb {
 	case "get":
+		tc, err := s.tableConverterFor(req, r)
+		if err != nil {
+			return err
+		}
 		obj, _, err := s.getObject(ctx, r, info.Namespace, info.Name)
 		if err != nil {
 			return err
+		}
+		if tc != nil { // server-side printing (table.go)
+			return tc.writeObject(w, obj)
 		}
 		return writeObject(w, http.StatusOK, obj)
 	case "list":
@@ -449,6 +456,10 @@ func (s *Server) serveList(w http.ResponseWriter, req *http.Request, r *resource
 	if err != nil {
 		return err
 	}
+	tc, err := s.tableConverterFor(req, r)
+	if err != nil {
+		return err
+	}
 	start := ""
 	if p.cont != "" {
 		t, err := decodeContinue(p.cont)
@@ -462,6 +473,14 @@ func (s *Server) serveList(w http.ResponseWriter, req *http.Request, r *resource
 	res, err := s.cache.List(r.keyPrefix(), r.within(ns), start, p.limit, p.predicate())
 	if err != nil {
 		return meta.NewStatusError(http.StatusServiceUnavailable, meta.StatusReasonServiceUnavailable, err.Error())
+	}
+	if tc != nil { // server-side printing (table.go)
+		lm := meta.ListMeta{ResourceVersion: strconv.FormatInt(res.Revision, 10)}
+		if res.Next != "" {
+			lm.Continue = encodeContinue(continueToken{RV: res.Revision, Start: res.Next})
+			lm.RemainingItemCount = &res.Remaining
+		}
+		return tc.writeList(w, lm, res.Items)
 	}
 	var buf bytes.Buffer
 	size := 128

@@ -30,6 +30,7 @@ import (
 	"github.com/kl-dev/kl/pkg/apiserver/cacher"
 	"github.com/kl-dev/kl/pkg/storage"
 	"github.com/kl-dev/kl/pkg/storage/badger"
+	"github.com/kl-dev/kl/pkg/storage/etcd"
 	"github.com/kl-dev/kl/pkg/storage/memory"
 	"github.com/kl-dev/kl/pkg/validation"
 )
@@ -155,7 +156,14 @@ func openStore(cfg Config) (storage.Interface, error) {
 		}
 		return st, nil
 	case "etcd":
-		return nil, errors.New("--storage etcd is not available in this build yet; use badger or memory")
+		st, err := etcd.Open(context.Background(), etcd.Options{
+			Endpoints: cfg.EtcdServers, CAFile: cfg.EtcdCAFile, CertFile: cfg.EtcdCertFile, KeyFile: cfg.EtcdKeyFile,
+			Prefix: cfg.EtcdPrefix, Logger: cfg.Logger.With("component", "etcd"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open etcd store: %w", err)
+		}
+		return st, nil
 	}
 	return nil, fmt.Errorf("unknown --storage %q: use badger, memory or etcd", cfg.Storage)
 }

@@ -24,6 +24,10 @@ func (s *Server) serveWatch(w http.ResponseWriter, req *http.Request, r *resourc
 	if err != nil {
 		return err
 	}
+	tc, err := s.tableConverterFor(req, r)
+	if err != nil {
+		return err
+	}
 	ctx := req.Context()
 	var from int64
 	sendInitial := false
@@ -84,15 +88,19 @@ func (s *Server) serveWatch(w http.ResponseWriter, req *http.Request, r *resourc
 		}
 		return true
 	}
+	emit := func(typ string, data []byte) { writeEvent(bw, typ, data) }
+	if tc != nil { // server-side printing (table.go)
+		emit = tc.watchEmitter(s, bw)
+	}
 	pred := p.predicate()
 	match := func(o *cacher.Object) bool { return o != nil && (pred == nil || pred(o)) }
 	for _, o := range watcher.Initial {
 		if match(o) {
-			writeEvent(bw, "ADDED", o.Data)
+			emit("ADDED", o.Data)
 		}
 	}
 	if sendInitial && p.initialEvents != nil && *p.initialEvents {
-		writeBookmark(bw, r, watcher.StartRV, true)
+		emit("BOOKMARK", bookmarkObject(r, watcher.StartRV, true))
 	}
 	if !flush() {
 		return nil
@@ -112,12 +120,12 @@ func (s *Server) serveWatch(w http.ResponseWriter, req *http.Request, r *resourc
 				switch ev.Type {
 				case cacher.Bookmark:
 					if p.bookmarks && ev.RV > lastRV {
-						writeBookmark(bw, r, ev.RV, false)
+						emit("BOOKMARK", bookmarkObject(r, ev.RV, false))
 						lastRV = ev.RV
 					}
 				default:
 					lastRV = ev.RV
-					writeFiltered(bw, ev, match)
+					writeFiltered(emit, ev, match)
 				}
 				select {
 				case ev, ok = <-watcher.Events():
@@ -134,25 +142,25 @@ func (s *Server) serveWatch(w http.ResponseWriter, req *http.Request, r *resourc
 
 // writeFiltered writes ev as the watcher sees it through its selector: an
 // object that starts matching is ADDED, one that stops matching is DELETED.
-func writeFiltered(bw *bufio.Writer, ev cacher.Event, match func(*cacher.Object) bool) {
+func writeFiltered(emit func(typ string, data []byte), ev cacher.Event, match func(*cacher.Object) bool) {
 	switch ev.Type {
 	case cacher.Added:
 		if match(ev.Object) {
-			writeEvent(bw, "ADDED", ev.Object.Data)
+			emit("ADDED", ev.Object.Data)
 		}
 	case cacher.Deleted:
 		if match(ev.Object) {
-			writeEvent(bw, "DELETED", ev.Object.Data)
+			emit("DELETED", ev.Object.Data)
 		}
 	case cacher.Modified:
 		now, before := match(ev.Object), match(ev.Prev)
 		switch {
 		case now && before:
-			writeEvent(bw, "MODIFIED", ev.Object.Data)
+			emit("MODIFIED", ev.Object.Data)
 		case now:
-			writeEvent(bw, "ADDED", ev.Object.Data)
+			emit("ADDED", ev.Object.Data)
 		case before:
-			writeEvent(bw, "DELETED", ev.Object.Data)
+			emit("DELETED", ev.Object.Data)
 		}
 	}
 }
@@ -165,11 +173,13 @@ func writeEvent(bw *bufio.Writer, typ string, data []byte) {
 	bw.WriteString("}\n")
 }
 
-func writeBookmark(bw *bufio.Writer, r *resource, rv int64, initialEnd bool) {
+// bookmarkObject is the object of a BOOKMARK event: the kind with only a
+// resourceVersion (and the initial-events-end annotation).
+func bookmarkObject(r *resource, rv int64, initialEnd bool) []byte {
 	ann := ""
 	if initialEnd {
 		ann = `,"annotations":{"` + initialEventsEndAnnotation + `":"true"}`
 	}
-	fmt.Fprintf(bw, `{"type":"BOOKMARK","object":{"kind":%q,"apiVersion":%q,"metadata":{"resourceVersion":%q%s}}}`+"\n",
+	return fmt.Appendf(nil, `{"kind":%q,"apiVersion":%q,"metadata":{"resourceVersion":%q%s}}`,
 		r.kind, r.apiVersion(), strconv.FormatInt(rv, 10), ann)
 }

@@ -171,8 +171,9 @@ data:
 `
 
 // TestKubectl drives `kl apiserver --insecure` with the real kubectl:
-// create, list across namespaces, version and discovery, re-apply
-// (client-side apply's three-way patch), server-side apply, scale, delete.
+// create, list across namespaces with each kind's columns (the server's
+// meta.k8s.io Tables), version and discovery, re-apply (client-side
+// apply's three-way patch), server-side apply, scale, delete.
 //
 // kubectl's default --validate=strict needs the server's OpenAPI v3
 // documents, which kl does not serve yet (TestKubectlKnownGaps), so the
@@ -187,14 +188,23 @@ func TestKubectl(t *testing.T) {
 		{name: "create from stdin", stdin: kubectlApp, args: []string{"apply", "-f", "-"},
 			want: []string{"pod/web created", "service/web created", "deployment.apps/api created"}},
 		{name: "list pods and services in all namespaces", args: []string{"get", "pods,services", "-A"},
-			want: []string{"NAMESPACE NAME", "default pod/web", "default service/web"}},
+			want: []string{"NAMESPACE NAME READY STATUS RESTARTS AGE", "default pod/web 0/1 Pending 0",
+				"NAMESPACE NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE", "default service/web ClusterIP 10.96.* <none> 80/TCP"}},
+		{name: "pods show the server's columns", args: []string{"get", "pods"},
+			want: []string{"NAME READY STATUS RESTARTS AGE", "web 0/1 Pending 0"}},
+		{name: "wide columns", args: []string{"get", "pods", "-o", "wide"},
+			want: []string{"NAME READY STATUS RESTARTS AGE IP NODE NOMINATED NODE READINESS GATES", "web 0/1 Pending 0 * <none> <none> <none> <none>"}},
+		{name: "deployment columns", args: []string{"get", "deployments", "-n", "kube-system"},
+			want: []string{"NAME READY UP-TO-DATE AVAILABLE AGE", "api 0/1 0 0"}},
+		{name: "one namespace", args: []string{"get", "ns", "default"},
+			want: []string{"NAME STATUS AGE", "default Active"}},
 		{name: "list names across kinds", args: []string{"get", "pods,services,deployments", "-A", "-o", "name"},
 			want: []string{"pod/web", "service/web", "deployment.apps/api"}},
 		{name: "server-set fields", args: []string{"get", "pod/web", "service/web", "-o", "jsonpath={range .items[*]}{.kind} {.status.phase}{.spec.clusterIP}{\"\\n\"}{end}"},
 			want: []string{"Pod Pending", "Service 10.96.*"}},
 		{name: "version", args: []string{"version"}, want: []string{"Server Version: v1.*"}},
 		{name: "namespaces", args: []string{"get", "ns"},
-			want: []string{"NAME", "default", "kube-system", "kube-node-lease"}},
+			want: []string{"NAME STATUS AGE", "default Active", "kube-system Active", "kube-node-lease Active"}},
 		{name: "api-resources", args: []string{"api-resources"},
 			want: []string{"pods po v1 true Pod", "services svc v1 true Service", "namespaces ns v1 false Namespace",
 				"deployments deploy apps/v1 true Deployment", "leases coordination.k8s.io/v1 true Lease"}},
@@ -257,9 +267,6 @@ func TestKubectlKnownGaps(t *testing.T) {
 		{"no protobuf: kubectl's generators send protobuf bodies and get 415",
 			kubectlStep{name: "create configmap", args: []string{"create", "configmap", "gen", "--from-literal=a=b"},
 				want: []string{"configmap/gen created"}}},
-		{"no Table: kubectl get prints only NAME and AGE, not a pod's READY STATUS RESTARTS",
-			kubectlStep{name: "get with server-side columns", args: []string{"get", "ns", "default"},
-				want: []string{"NAME STATUS AGE", "default Active"}}},
 	} {
 		t.Run(tc.step.name, func(t *testing.T) {
 			skipKnownGap(t, tc.gap)

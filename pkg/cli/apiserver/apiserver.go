@@ -110,7 +110,7 @@ A flag on the command line wins over the environment, which wins over the file.`
 	fl.StringVar(&opts.EtcdCAFile, "etcd-cafile", "", "PEM file with the CA of the etcd servers")
 	fl.StringVar(&opts.EtcdCertFile, "etcd-certfile", "", "PEM file with the client certificate for etcd")
 	fl.StringVar(&opts.EtcdKeyFile, "etcd-keyfile", "", "PEM file with the client private key for etcd")
-	fl.StringVar(&opts.EtcdPrefix, "etcd-prefix", "/registry", "key prefix of all objects in etcd")
+	fl.StringVar(&opts.EtcdPrefix, "etcd-prefix", "", "`PREFIX` put before every key in etcd (kl's keys are /registry/...; default: none, the layout Kubernetes uses)")
 	fl.StringVar(&opts.ServiceClusterIPRange, "service-cluster-ip-range", "10.96.0.0/16", "CIDR that Service ClusterIPs are allocated from")
 	fl.StringVar(&opts.ServiceNodePortRange, "service-node-port-range", "30000-32767", "port range (first-last) for Service NodePorts")
 	fl.IntVar(&opts.WatchCacheSize, "watch-cache-size", 10000, "events of history kept per resource for watches; older resourceVersions get 410 Gone")
@@ -177,7 +177,7 @@ func (o *Options) validate() error {
 		if (o.EtcdCertFile == "") != (o.EtcdKeyFile == "") {
 			add("--etcd-certfile and --etcd-keyfile must be given together")
 		}
-		if !strings.HasPrefix(o.EtcdPrefix, "/") {
+		if o.EtcdPrefix != "" && !strings.HasPrefix(o.EtcdPrefix, "/") {
 			add("--etcd-prefix %q must start with /", o.EtcdPrefix)
 		}
 	default:

@@ -70,7 +70,7 @@ func TestAPIServer_DefaultsFollowDesign(t *testing.T) {
 		ListenAddress:         "127.0.0.1:6443",
 		Storage:               "badger",
 		DataDir:               filepath.Join(home, ".kl", "data"),
-		EtcdPrefix:            "/registry",
+		EtcdPrefix:            "",
 		ServiceClusterIPRange: "10.96.0.0/16",
 		ServiceNodePortRange:  "30000-32767",
 		WatchCacheSize:        10000,

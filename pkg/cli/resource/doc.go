@@ -8,7 +8,9 @@
 //   - ParseArgs splits the argument forms "TYPE NAME...", "TYPE/NAME..." and
 //     "TYPE1,TYPE2";
 //   - Printer prints objects as kubectl does: a table per kind (or -o wide),
-//     yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC;
+//     yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC; a kind's
+//     columns and cells come from pkg/printers, which the apiserver's
+//     meta.k8s.io Tables (kubectl get) use too;
 //   - JSONPath evaluates kubectl's JSONPath templates;
 //   - HumanDuration formats ages ("5s", "3m2s", "2d3h") like kubectl.
 //

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -216,75 +215,6 @@ func valueOf(objs []Object, single, managedFields bool) (any, error) {
 // NewTabWriter returns the tab writer kl's tables use (kubectl's settings).
 func NewTabWriter(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 6, 4, 3, ' ', 0)
-}
-
-func (p *Printer) printTable(w io.Writer, objs []Object) error {
-	m := objs[0].Mapping
-	def := tableFor(m)
-	c := rowContext{now: p.opts.Now()}
-	rows, err := def.rows(objs, c)
-	if err != nil {
-		return err
-	}
-	wide := p.format == FormatWide
-	var header []string
-	var keep []bool
-	for _, col := range def.columns {
-		keep = append(keep, wide || !col.wide)
-		if wide || !col.wide {
-			header = append(header, col.name)
-		}
-	}
-	withNS := p.opts.WithNamespace && m.Namespaced
-	if withNS {
-		header = append([]string{"NAMESPACE"}, header...)
-	}
-	if p.opts.ShowLabels {
-		header = append(header, "LABELS")
-	}
-	tw := NewTabWriter(w)
-	if !p.opts.NoHeaders {
-		fmt.Fprintln(tw, strings.Join(header, "\t"))
-	}
-	for _, r := range rows {
-		var cells []string
-		if withNS {
-			cells = append(cells, r.meta.Namespace)
-		}
-		for i, cell := range r.cells {
-			if cell == nameCell {
-				cell = r.meta.Name
-				if p.opts.WithKind {
-					cell = m.Ref(cell)
-				}
-			}
-			if i < len(keep) && keep[i] {
-				cells = append(cells, cell)
-			}
-		}
-		if p.opts.ShowLabels {
-			cells = append(cells, FormatLabels(r.meta.Labels))
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	}
-	return tw.Flush()
-}
-
-// FormatLabels prints labels as "k1=v1,k2=v2" in key order, or "<none>".
-func FormatLabels(labels map[string]string) string {
-	if len(labels) == 0 {
-		return "<none>"
-	}
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	return strings.Join(parts, ",")
 }
 
 // parseCustomColumns parses "NAME:.metadata.name,IMAGE:.spec.containers[*].image".
