@@ -46,7 +46,7 @@
 //	})
 //	...
 //	err = e.Run(ctx, func(ctx context.Context) {
-//		sched.Run(ctx) // returns when ctx is cancelled: leadership lost
+//		work(ctx) // must return soon after ctx is cancelled: leadership lost
 //	}, func() {
 //		log.Info("stopped leading")
 //	})

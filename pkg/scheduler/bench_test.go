@@ -204,7 +204,7 @@ func BenchmarkScheduleCycle_1000Nodes(b *testing.B) {
 				}
 				for i := range 10000 {
 					p := pod(i)
-					p.Spec.NodeName = fmt.Sprintf("node-%04d", i%1000)
+					p.Spec.NodeName = fmt.Sprintf("node-%04d", i/10) // 10 controllers per node
 					r.cache.AddPod(p)
 				}
 				ctx := context.Background()

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/client/clock"
+	"github.com/kl-dev/kl/pkg/leaderelection"
 	"github.com/kl-dev/kl/pkg/scheduler/framework"
 	"github.com/kl-dev/kl/pkg/scheduler/internal/queue"
 )
@@ -18,6 +18,8 @@ import (
 const (
 	DefaultBindConcurrency = 32
 	DefaultParallelism     = 2
+	DefaultLeaseNamespace  = "kube-system"
+	DefaultLeaseName       = "kl-scheduler"
 )
 
 // Config is everything the scheduler needs; `kl scheduler` fills it from
@@ -60,9 +62,25 @@ type Config struct {
 	// 100/s (bursts of 500): beyond that, bound pods go without one.
 	// FailedScheduling events are always sent.
 	SkipScheduledEvents bool
-	// Identity names this scheduler instance in events' reportingInstance
-	// (default: the hostname).
+	// LeaderElect schedules only while holding the Lease
+	// LeaseNamespace/LeaseName (default kube-system/kl-scheduler), so that
+	// several copies can run.
+	LeaderElect    bool
+	LeaseNamespace string
+	LeaseName      string
+	// LeaseDuration, RenewDeadline and RetryPeriod: see
+	// leaderelection.Config (defaults 15s, 10s, 2s).
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
+	// Identity names this instance in the lease and in events'
+	// reportingInstance (default hostname_UUID).
 	Identity string
+
+	// MetricsAddr is host:port to serve /metrics and /healthz on; "" or
+	// "0" serves nothing.
+	MetricsAddr string
+
 	// Clock tells the time (default: the real clock).
 	Clock clock.Clock
 	// Logger receives the scheduler's logs (default: discard).
@@ -102,12 +120,18 @@ func (c *Config) defaults() error {
 	if c.UnschedulableTimeout == 0 {
 		c.UnschedulableTimeout = queue.DefaultUnschedulableTimeout
 	}
+	if c.LeaseNamespace == "" {
+		c.LeaseNamespace = DefaultLeaseNamespace
+	}
+	if c.LeaseName == "" {
+		c.LeaseName = DefaultLeaseName
+	}
 	if c.Identity == "" {
-		host, err := os.Hostname()
+		id, err := leaderelection.DefaultIdentity()
 		if err != nil {
-			host = "unknown"
+			errs = append(errs, err)
 		}
-		c.Identity = host
+		c.Identity = id
 	}
 	if c.Clock == nil {
 		c.Clock = clock.Real{}

@@ -54,16 +54,21 @@
 //
 // # Metrics
 //
-// Registry serves, in kube-scheduler's names:
+// Registry holds, in kube-scheduler's names where it has them:
 // scheduler_schedule_attempts_total{result=scheduled|unschedulable|error},
 // scheduler_e2e_scheduling_duration_seconds{result} (from taking a pod off
 // the queue to its bind), scheduler_scheduling_algorithm_duration_seconds,
-// scheduler_pending_pods{queue=active|backoff|unschedulable} and
-// scheduler_events_dropped_total.
+// scheduler_pending_pods{queue=active|backoff|unschedulable},
+// scheduler_events_dropped_total, kl_scheduler_leader and the Go and
+// process collectors. With Config.MetricsAddr, Run serves them on /metrics
+// (and "ok" on /healthz).
 //
 // # Leader election
 //
-// The scheduler itself does not elect: `kl scheduler` runs it inside
-// leaderelection.Elector.Run, and Run returns when the context given to it
-// is cancelled (leadership lost), ready to Run again from scratch.
+// With Config.LeaderElect, Run schedules only while it holds the Lease
+// (kube-system/kl-scheduler by default; see package leaderelection). Each
+// time it gains the lease it starts from scratch (informers, cache,
+// queue); when it loses it, the binds in flight are cancelled before
+// another scheduler can take over; on shutdown it releases the lease so the
+// next one takes over at once.
 package scheduler

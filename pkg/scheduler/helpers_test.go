@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,6 +84,15 @@ func testLogger() *slog.Logger {
 // runScheduler starts a scheduler on the cluster; it stops with the test.
 func (c *cluster) runScheduler(cfg Config) *Scheduler {
 	c.tb.Helper()
+	s, _ := c.startScheduler(cfg)
+	return s
+}
+
+// startScheduler starts a scheduler on the cluster and returns it with a
+// function that stops it (SIGTERM) and waits for Run to return; it is also
+// stopped with the test.
+func (c *cluster) startScheduler(cfg Config) (*Scheduler, func()) {
+	c.tb.Helper()
 	cfg.Client = c.client
 	if cfg.PodInitialBackoff == 0 {
 		// Quick retries keep the tests short; the queue's tests cover the
@@ -99,18 +109,22 @@ func (c *cluster) runScheduler(cfg Config) *Scheduler {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	c.tb.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				c.tb.Errorf("scheduler Run: %v", err)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					c.tb.Errorf("scheduler Run: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				c.tb.Error("scheduler did not stop within 10s")
 			}
-		case <-time.After(10 * time.Second):
-			c.tb.Error("scheduler did not stop within 10s")
-		}
-	})
-	return s
+		})
+	}
+	c.tb.Cleanup(stop)
+	return s, stop
 }
 
 type nodeOpt func(*corev1.Node)

@@ -1,7 +1,16 @@
 package scheduler
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kl-dev/kl/pkg/scheduler/internal/queue"
 )
@@ -22,7 +31,7 @@ type metrics struct {
 	eventsDropped prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, lengths func() queue.Lengths) *metrics {
+func newMetrics(reg prometheus.Registerer, lengths func() queue.Lengths, leading func() bool) *metrics {
 	m := &metrics{
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "scheduler_schedule_attempts_total",
@@ -43,7 +52,17 @@ func newMetrics(reg prometheus.Registerer, lengths func() queue.Lengths) *metric
 			Help: "Events not sent because the event queue was full, or Scheduled events over their rate limit.",
 		}),
 	}
-	reg.MustRegister(m.attempts, m.e2eDuration, m.algorithm, m.eventsDropped)
+	reg.MustRegister(m.attempts, m.e2eDuration, m.algorithm, m.eventsDropped,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "kl_scheduler_leader",
+			Help: "1 while this scheduler schedules (holds the lease, with leader election), else 0.",
+		}, func() float64 {
+			if leading() {
+				return 1
+			}
+			return 0
+		}))
 	for _, q := range []struct {
 		name string
 		get  func(queue.Lengths) int
@@ -59,4 +78,28 @@ func newMetrics(reg prometheus.Registerer, lengths func() queue.Lengths) *metric
 		}, func() float64 { return float64(q.get(lengths())) }))
 	}
 	return m
+}
+
+// serveMetrics serves /metrics and /healthz on ln until ctx is cancelled.
+func serveMetrics(ctx context.Context, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("scheduler metrics server: %w", err)
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+		<-errc
+		return nil
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/client/informer"
+	"github.com/kl-dev/kl/pkg/leaderelection"
 	"github.com/kl-dev/kl/pkg/scheduler/framework"
 	"github.com/kl-dev/kl/pkg/scheduler/framework/plugins"
 	"github.com/kl-dev/kl/pkg/scheduler/internal/cache"
@@ -36,25 +39,30 @@ const (
 	scheduledEventsBurst     = 500
 )
 
-// Scheduler assigns pending pods to nodes. Make it with New and call Run.
+// Scheduler assigns pending pods to nodes. Make it with New and call Run
+// once.
 type Scheduler struct {
 	cfg      Config
 	log      *slog.Logger
 	fw       *framework.Framework
 	registry *prometheus.Registry
 	metrics  *metrics
+	elector  *leaderelection.Elector
+	listener net.Listener
 
 	pods   *client.Resource[corev1.Pod, *corev1.Pod]
 	nodes  *client.Resource[corev1.Node, *corev1.Node]
 	events *client.Resource[corev1.Event, *corev1.Event]
 
-	running atomic.Bool
-	current atomic.Pointer[run] // the run in progress, for the queue gauges
+	started atomic.Bool
+	leading atomic.Bool
+	current atomic.Pointer[run] // the term in progress, for the queue gauges
 }
 
 // New checks cfg, builds the plugin framework of its profile and returns a
-// Scheduler. Configuration errors (an unknown plugin, say) are reported
-// here, before anything starts.
+// Scheduler; with MetricsAddr set it is already listening there.
+// Configuration errors (an unknown plugin, say) are reported here, before
+// anything starts.
 func New(cfg Config) (*Scheduler, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, fmt.Errorf("scheduler config: %w", err)
@@ -81,33 +89,94 @@ func New(cfg Config) (*Scheduler, error) {
 			return r.queue.Len()
 		}
 		return queue.Lengths{}
-	})
+	}, s.leading.Load)
+	if cfg.LeaderElect {
+		s.elector, err = leaderelection.New(leaderelection.Config{
+			Client: cfg.Client, Namespace: cfg.LeaseNamespace, Name: cfg.LeaseName, Identity: cfg.Identity,
+			LeaseDuration: cfg.LeaseDuration, RenewDeadline: cfg.RenewDeadline, RetryPeriod: cfg.RetryPeriod,
+			Clock: cfg.Clock, Logger: cfg.Logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("scheduler config: %w", err)
+		}
+	}
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "0" {
+		if s.listener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("scheduler: metrics address: %w", err)
+		}
+	}
 	return s, nil
 }
 
-// Registry returns the registry of the scheduler's metrics, to serve on
-// /metrics (and to add more collectors to, such as a leader gauge).
+// Registry returns the registry of the scheduler's metrics, served on
+// /metrics.
 func (s *Scheduler) Registry() *prometheus.Registry { return s.registry }
 
 // Framework returns the plugin framework of the scheduler's profile.
 func (s *Scheduler) Framework() *framework.Framework { return s.fw }
 
-// Run schedules pods until ctx is cancelled, then waits for the binds in
-// flight to end and returns nil. Each Run starts from scratch (informers,
-// cache, queue), so a scheduler that lost leadership can Run again when it
-// regains it; Runs must not overlap.
-func (s *Scheduler) Run(ctx context.Context) error {
-	if !s.running.CompareAndSwap(false, true) {
-		return errors.New("scheduler: Run called while already running")
+// MetricsAddr returns the address /metrics is served on ("" if none).
+func (s *Scheduler) MetricsAddr() string {
+	if s.listener == nil {
+		return ""
 	}
-	defer s.running.Store(false)
+	return s.listener.Addr().String()
+}
+
+// IsLeader reports whether the scheduler is scheduling: while it holds the
+// lease, or all along without leader election.
+func (s *Scheduler) IsLeader() bool { return s.leading.Load() }
+
+// Run schedules pods until ctx is cancelled and returns nil once the
+// binds in flight have ended (and, with leader election, the lease is
+// released). It serves the metrics all along. With LeaderElect it
+// schedules only while it holds the lease; each time it gains it, it
+// starts afresh (informers, cache, queue). Run may be called once.
+func (s *Scheduler) Run(ctx context.Context) error {
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("scheduler: Run called twice")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var serveErr error
+	if s.listener != nil {
+		wg.Go(func() {
+			if err := serveMetrics(ctx, s.listener, s.registry, s.log); err != nil {
+				serveErr = err
+				cancel()
+			}
+		})
+	}
+	var err error
+	if s.elector == nil {
+		err = s.schedule(ctx)
+	} else {
+		s.log.Info("waiting for the lease", "lease", s.cfg.LeaseNamespace+"/"+s.cfg.LeaseName, "identity", s.elector.Identity())
+		var termErr error
+		err = s.elector.Run(ctx, func(ctx context.Context) {
+			termErr = s.schedule(ctx)
+		}, func() {
+			s.log.Info("stopped leading", "identity", s.elector.Identity())
+		})
+		err = errors.Join(err, termErr)
+	}
+	cancel()
+	wg.Wait()
+	return errors.Join(err, serveErr)
+}
+
+// schedule runs one term: from a fresh cache until ctx is cancelled.
+func (s *Scheduler) schedule(ctx context.Context) error {
+	s.leading.Store(true)
+	defer s.leading.Store(false)
 	r := newRun(s)
 	s.current.Store(r)
 	defer s.current.Store(nil)
 	return r.run(ctx)
 }
 
-// run is the state of one Run.
+// run is the state of one term of scheduling.
 type run struct {
 	s        *Scheduler
 	fw       *framework.Framework
@@ -188,8 +257,12 @@ func (r *run) run(ctx context.Context) error {
 			return nil
 		}
 	}
+	var scores []string
+	for _, p := range r.fw.ScorePlugins() {
+		scores = append(scores, fmt.Sprintf("%s=%d", p.Name, p.Weight))
+	}
 	r.log.Info("scheduler started", "nodes", r.cache.NodeCount(), "pending", r.queue.Len().Active,
-		"filters", r.fw.FilterPlugins(), "scores", r.fw.ScorePlugins())
+		"filters", strings.Join(r.fw.FilterPlugins(), ","), "scores", strings.Join(scores, ","))
 
 	var writers sync.WaitGroup
 	for range r.s.cfg.BindConcurrency {

@@ -227,6 +227,63 @@ func TestScheduler_LeavesPodsOfOtherSchedulersAlone(t *testing.T) {
 	}
 }
 
+// TestScheduler_LeaderElection_OnlyTheLeaderSchedulesThenHandsOver: two
+// schedulers share the lease; the leader binds, the other waits; when the
+// leader stops (and releases the lease) the other takes over at once.
+func TestScheduler_LeaderElection_OnlyTheLeaderSchedulesThenHandsOver(t *testing.T) {
+	c := startCluster(t)
+	c.createNode(newNode("n1", "8", "16Gi", 110))
+	cfg := Config{LeaderElect: true, RetryPeriod: 100 * time.Millisecond}
+	a, stopA := c.startScheduler(cfg)
+	b, stopB := c.startScheduler(cfg)
+	eventually(t, 30*time.Second, func() string {
+		if !a.IsLeader() && !b.IsLeader() {
+			return "no leader"
+		}
+		return ""
+	})
+	leader, follower, stopLeader := a, b, stopA
+	if b.IsLeader() {
+		leader, follower, stopLeader = b, a, stopB
+	}
+	if follower.IsLeader() {
+		t.Fatal("both schedulers lead")
+	}
+
+	c.createPod(newPod("first", "100m", "10Mi"))
+	eventually(t, 30*time.Second, func() string {
+		if c.getPod("first").Spec.NodeName == "" {
+			return "first not bound"
+		}
+		return ""
+	})
+	if got := attemptsNow(follower, resultScheduled) + attemptsNow(follower, resultUnschedulable); got != 0 {
+		t.Errorf("the follower made %v scheduling attempts, want 0", got)
+	}
+
+	stopLeader()
+	released := time.Now()
+	eventually(t, 30*time.Second, func() string {
+		if !follower.IsLeader() {
+			return "the follower did not take over"
+		}
+		return ""
+	})
+	if d := time.Since(released); d > 10*time.Second {
+		t.Errorf("takeover took %v; a released lease is taken at the next retry", d)
+	}
+	c.createPod(newPod("second", "100m", "10Mi"))
+	eventually(t, 30*time.Second, func() string {
+		if c.getPod("second").Spec.NodeName == "" {
+			return "second not bound by the new leader"
+		}
+		return ""
+	})
+	if got := attemptsNow(leader, resultScheduled); got != 1 {
+		t.Errorf("the first leader bound %v pods, want 1", got)
+	}
+}
+
 // TestNew_RejectsAnUnknownPlugin: configuration errors surface at New.
 func TestNew_RejectsAnUnknownPlugin(t *testing.T) {
 	c := startCluster(t)

@@ -1,6 +1,6 @@
 // Package scheduler implements `kl scheduler`: flags, environment and config
-// file -> scheduler.Config (and leaderelection.Config) -> the scheduler,
-// run under leader election so that only one of several copies schedules.
+// file -> scheduler.Config -> scheduler.New(cfg).Run(ctx), under leader
+// election (by default) so that only one of several copies schedules.
 package scheduler
 
 import (
@@ -10,20 +10,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/leaderelection"
@@ -134,8 +130,8 @@ NodeResourcesFit, NodePorts. Score plugins (default weight): LeastAllocated
 	fl.BoolVar(&opts.ScheduledEvents, "scheduled-events", true, "record a Scheduled event for each bound pod (one write each; at most 100/s, bursts of 500)")
 	fl.StringVar(&opts.MetricsAddr, "metrics-addr", "127.0.0.1:10259", "host:port to serve /metrics and /healthz on; 0 to not serve them")
 	fl.BoolVar(&opts.LeaderElect, "leader-elect", true, "schedule only while holding the scheduler's lease, so that several copies can run")
-	fl.StringVar(&opts.LeaseNamespace, "lease-namespace", meta.NamespaceSystem, "namespace of the leader election Lease")
-	fl.StringVar(&opts.LeaseName, "lease-name", "kl-scheduler", "name of the leader election Lease")
+	fl.StringVar(&opts.LeaseNamespace, "lease-namespace", scheduler.DefaultLeaseNamespace, "namespace of the leader election Lease")
+	fl.StringVar(&opts.LeaseName, "lease-name", scheduler.DefaultLeaseName, "name of the leader election Lease")
 	fl.DurationVar(&opts.LeaseDuration, "lease-duration", leaderelection.DefaultLeaseDuration, "how long other candidates wait for a silent leader before taking over")
 	fl.DurationVar(&opts.RenewDeadline, "renew-deadline", leaderelection.DefaultRenewDeadline, "how long the leader tries to renew its lease before it stops scheduling")
 	fl.DurationVar(&opts.RetryPeriod, "retry-period", leaderelection.DefaultRetryPeriod, "time between attempts to acquire or renew the lease")
@@ -282,26 +278,18 @@ func (o *Options) Config(c *client.Client) scheduler.Config {
 		PercentageOfNodesToScore: o.PercentageOfNodesToScore,
 		Parallelism:              o.Parallelism,
 		SkipScheduledEvents:      !o.ScheduledEvents,
+		LeaderElect:              o.LeaderElect,
+		LeaseNamespace:           o.LeaseNamespace,
+		LeaseName:                o.LeaseName,
+		LeaseDuration:            o.LeaseDuration,
+		RenewDeadline:            o.RenewDeadline,
+		RetryPeriod:              o.RetryPeriod,
+		MetricsAddr:              o.MetricsAddr,
 		Logger:                   o.Logger,
 	}
 }
 
-// LeaderElectionConfig returns the leader election configuration the
-// options describe.
-func (o *Options) LeaderElectionConfig(c *client.Client) leaderelection.Config {
-	return leaderelection.Config{
-		Client:        c,
-		Namespace:     o.LeaseNamespace,
-		Name:          o.LeaseName,
-		LeaseDuration: o.LeaseDuration,
-		RenewDeadline: o.RenewDeadline,
-		RetryPeriod:   o.RetryPeriod,
-		Logger:        o.Logger,
-	}
-}
-
-// runScheduler schedules until ctx is cancelled (SIGINT/SIGTERM), under
-// leader election unless it is off.
+// runScheduler schedules until ctx is cancelled (SIGINT/SIGTERM).
 func runScheduler(ctx context.Context, opts *Options) error {
 	c, err := opts.Client()
 	if err != nil {
@@ -311,69 +299,5 @@ func runScheduler(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	var elector *leaderelection.Elector
-	if opts.LeaderElect {
-		if elector, err = leaderelection.New(opts.LeaderElectionConfig(c)); err != nil {
-			return err
-		}
-		sched.Registry().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name:        "leader_election_master_status",
-			Help:        "1 while this instance holds the lease and schedules, else 0.",
-			ConstLabels: prometheus.Labels{"name": opts.LeaseName},
-		}, func() float64 {
-			if elector.IsLeader() {
-				return 1
-			}
-			return 0
-		}))
-	}
-	if !opts.metricsDisabled() {
-		stop, err := serveMetrics(opts.MetricsAddr, sched.Registry(), opts.Logger)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
-
-	if elector == nil {
-		return sched.Run(ctx)
-	}
-	opts.Logger.Info("waiting for the lease", "lease", opts.LeaseNamespace+"/"+opts.LeaseName, "identity", elector.Identity())
-	var runErr error
-	err = elector.Run(ctx, func(ctx context.Context) {
-		runErr = sched.Run(ctx)
-	}, func() {
-		opts.Logger.Info("stopped leading")
-	})
-	return errors.Join(runErr, err)
-}
-
-// serveMetrics serves /metrics and /healthz on addr until the returned
-// function is called.
-func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--metrics-addr: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("ok"))
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server failed", "err", err)
-		}
-	}()
-	log.Info("serving metrics", "addr", ln.Addr().String())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		<-done
-	}, nil
+	return sched.Run(ctx)
 }

@@ -79,16 +79,14 @@ func TestScheduler_DefaultsFollowDesign(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts.Logger = nil
-	if got, want := opts.Config(nil), (scheduler.Config{SchedulerName: "default-scheduler", Parallelism: 2}); !reflect.DeepEqual(got, want) {
+	want := scheduler.Config{
+		SchedulerName: "default-scheduler", Parallelism: 2,
+		LeaderElect: true, LeaseNamespace: "kube-system", LeaseName: "kl-scheduler",
+		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+		MetricsAddr: "127.0.0.1:10259",
+	}
+	if got := opts.Config(nil); !reflect.DeepEqual(got, want) {
 		t.Errorf("Config() =\n%+v\nwant\n%+v", got, want)
-	}
-	wantLE := leaderelection.Config{Namespace: "kube-system", Name: "kl-scheduler",
-		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second}
-	if got := opts.LeaderElectionConfig(nil); !reflect.DeepEqual(got, wantLE) {
-		t.Errorf("LeaderElectionConfig() =\n%+v\nwant\n%+v", got, wantLE)
-	}
-	if !opts.LeaderElect || opts.MetricsAddr != "127.0.0.1:10259" {
-		t.Errorf("leader-elect %v, metrics-addr %q; want true and 127.0.0.1:10259", opts.LeaderElect, opts.MetricsAddr)
 	}
 }
 
@@ -104,17 +102,14 @@ func TestScheduler_EveryFlagReachesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts.Logger = nil
-	want := scheduler.Config{SchedulerName: "batch", PercentageOfNodesToScore: 30, Parallelism: 4, SkipScheduledEvents: true}
+	want := scheduler.Config{
+		SchedulerName: "batch", PercentageOfNodesToScore: 30, Parallelism: 4, SkipScheduledEvents: true,
+		LeaderElect: true, LeaseNamespace: "infra", LeaseName: "sched",
+		LeaseDuration: 30 * time.Second, RenewDeadline: 20 * time.Second, RetryPeriod: 5 * time.Second,
+		MetricsAddr: "0",
+	}
 	if got := opts.Config(nil); !reflect.DeepEqual(got, want) {
 		t.Errorf("Config() =\n%+v\nwant\n%+v", got, want)
-	}
-	wantLE := leaderelection.Config{Namespace: "infra", Name: "sched",
-		LeaseDuration: 30 * time.Second, RenewDeadline: 20 * time.Second, RetryPeriod: 5 * time.Second}
-	if got := opts.LeaderElectionConfig(nil); !reflect.DeepEqual(got, wantLE) {
-		t.Errorf("LeaderElectionConfig() =\n%+v\nwant\n%+v", got, wantLE)
-	}
-	if !opts.metricsDisabled() {
-		t.Error("--metrics-addr 0 does not disable metrics")
 	}
 }
 
@@ -356,7 +351,7 @@ func TestRunScheduler_LeadsSchedulesServesMetricsAndReleases(t *testing.T) {
 		p, err := pods.Get(ctx, "web")
 		return err == nil && p.Spec.NodeName == "n1"
 	})
-	addr := regexp.MustCompile(`msg="serving metrics" addr=(\S+)`).FindStringSubmatch(logs.String())
+	addr := regexp.MustCompile(`msg="serving metrics" url=http://(\S+)/metrics`).FindStringSubmatch(logs.String())
 	if addr == nil {
 		t.Fatalf("no metrics address in the logs:\n%s", logs.String())
 	}
@@ -376,7 +371,7 @@ func TestRunScheduler_LeadsSchedulesServesMetricsAndReleases(t *testing.T) {
 		return strings.Contains(get("/metrics"), `scheduler_schedule_attempts_total{result="scheduled"} 1`)
 	})
 	m := get("/metrics")
-	for _, want := range []string{`leader_election_master_status{name="kl-scheduler"} 1`, `scheduler_pending_pods{queue="active"} 0`, "scheduler_e2e_scheduling_duration_seconds_bucket"} {
+	for _, want := range []string{"kl_scheduler_leader 1", `scheduler_pending_pods{queue="active"} 0`, "scheduler_e2e_scheduling_duration_seconds_bucket"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -22,11 +22,11 @@ func (SelectorSpread) Name() string { return SelectorSpreadName }
 // the controller's pods on the node (not being deleted); NormalizeScore
 // turns it around.
 func (SelectorSpread) Score(_ context.Context, state *framework.CycleState, _ *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
-	owner := state.PodInfo().ControllerUID
-	if owner == "" {
+	pi := state.PodInfo()
+	if pi.ControllerUID == "" {
 		return 0, nil
 	}
-	return int64(ni.PodsOfController(owner)), nil
+	return int64(ni.PodsOfController(pi)), nil
 }
 
 // NormalizeScore implements framework.ScoreNormalizer: the nodes with the

@@ -72,7 +72,7 @@ func (c *Cache) podInfoLocked(pod *corev1.Pod) *framework.PodInfo {
 	pi := framework.NewPodInfo(pod)
 	if uid := pi.ControllerUID; uid != "" {
 		if s, ok := c.controllers[uid]; ok {
-			pi.ControllerUID = s
+			pi.ControllerUID = s // equal: the PodInfo's hash of it holds
 		} else {
 			if len(c.controllers) >= maxInterned {
 				clear(c.controllers)

@@ -334,17 +334,6 @@ func (q *Queue) Len() Lengths {
 	return Lengths{Active: q.active.Len(), Backoff: q.backoff.Len(), Unschedulable: len(q.unschedulable)}
 }
 
-// Pending returns every queued pod (tests, debugging), in no order.
-func (q *Queue) Pending() []*corev1.Pod {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	out := make([]*corev1.Pod, 0, len(q.pods))
-	for _, qpi := range q.pods {
-		out = append(out, qpi.Pod)
-	}
-	return out
-}
-
 // BackoffDuration is the back-off after a pod's attempts-th failed
 // attempt: InitialBackoff doubled attempts-1 times, at most MaxBackoff.
 func (q *Queue) BackoffDuration(attempts int) time.Duration {
