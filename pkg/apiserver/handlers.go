@@ -265,7 +265,7 @@ func (s *Server) decodeJSONObject(r *resource, body []byte) (meta.Object, error)
 		return nil, invalid(r, name, errs)
 	}
 	obj := r.newObj()
-	if err := json.Unmarshal(body, obj); err != nil {
+	if err := s.validator.Decode(m, obj); err != nil {
 		return nil, meta.NewBadRequest(fmt.Sprintf("decoding %s: %v", r.kind, err))
 	}
 	setTypeMeta(r, obj)

@@ -212,6 +212,14 @@ func (s *Server) admitNamespace(ctx context.Context, ns string) error {
 	if nsr == nil {
 		return nil
 	}
+	// The watch cache answers for namespaces that exist (their phase is a
+	// selectable field); one it has not seen yet is read from storage.
+	if o, _, ok := s.cache.Get(nsr.keyPrefix(), nsr.key("", ns)); ok {
+		if o.Fields["status.phase"] == "Terminating" {
+			return meta.NewForbidden(fmt.Sprintf("unable to create new content in namespace %s because it is being terminated", ns))
+		}
+		return nil
+	}
 	obj, _, err := s.getObject(ctx, nsr, "", ns)
 	if err != nil {
 		return err

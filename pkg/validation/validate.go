@@ -362,3 +362,10 @@ func (v *Validator) ValidateAll(objs []map[string]any, workers int) []Result {
 	wg.Wait()
 	return out
 }
+
+// Decode fills into (a pointer to the object's Go type) from a decoded
+// JSON object, as encoding/json would from its text but without encoding
+// it again. Callers validate the schema first.
+func (v *Validator) Decode(obj map[string]any, into meta.Object) error {
+	return v.dec.decode(reflect.ValueOf(into).Elem(), obj)
+}
