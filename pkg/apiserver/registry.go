@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kl-dev/kl/pkg/api/meta"
+	"github.com/kl-dev/kl/pkg/apiserver/cacher"
 	"github.com/kl-dev/kl/pkg/storage"
 	"github.com/kl-dev/kl/pkg/validation"
 )
@@ -201,9 +202,23 @@ func (s *Server) createObject(ctx context.Context, r *resource, ns string, obj m
 			return nil, storeError(err, r, m.Name)
 		}
 		m.ResourceVersion = strconv.FormatInt(rev, 10)
+		if withRV, err := cacher.InjectResourceVersion(data, rev); err == nil {
+			return encodedObject{obj, withRV}, nil
+		}
 		return obj, nil
 	}
 }
+
+// encodedObject is an object together with its JSON encoding (with its
+// resourceVersion), so the response reuses the bytes just stored instead
+// of encoding the object a second time.
+type encodedObject struct {
+	meta.Object
+	data []byte
+}
+
+// MarshalJSON returns the encoding.
+func (e encodedObject) MarshalJSON() ([]byte, error) { return e.data, nil }
 
 // admitNamespace refuses writes into a namespace that does not exist or is
 // being deleted.
