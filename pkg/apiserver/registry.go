@@ -189,7 +189,12 @@ func (s *Server) createObject(ctx context.Context, r *resource, ns string, obj m
 			return nil, meta.NewInternalError(err)
 		}
 		start := time.Now()
-		rev, err := s.store.Create(ctx, r.key(ns, m.Name), data)
+		key := r.key(ns, m.Name)
+		s.expected.expect(key, obj, data)
+		rev, err := s.store.Create(ctx, key, data)
+		if err != nil {
+			s.expected.forget(key, data)
+		}
 		s.metrics.observeStorage("create", r, start)
 		if errors.Is(err, storage.ErrAlreadyExists) && generated && attempt < 5 {
 			m.Name = generateName(m.GenerateName)
@@ -322,7 +327,11 @@ func (s *Server) guaranteedUpdate(ctx context.Context, r *resource, ns, name, su
 			return next, updated, nil
 		}
 		start := time.Now()
+		s.expected.expect(r.key(ns, name), next, data)
 		newRev, err := s.store.Update(ctx, r.key(ns, name), data, rev)
+		if err != nil {
+			s.expected.forget(r.key(ns, name), data)
+		}
 		s.metrics.observeStorage("update", r, start)
 		if errors.Is(err, storage.ErrConflict) {
 			continue
@@ -518,7 +527,11 @@ func (s *Server) deleteObject(ctx context.Context, r *resource, ns, name string,
 			return nil, false, meta.NewInternalError(err)
 		}
 		start := time.Now()
+		s.expected.expect(r.key(ns, name), next, data)
 		newRev, err := s.store.Update(ctx, r.key(ns, name), data, rev)
+		if err != nil {
+			s.expected.forget(r.key(ns, name), data)
+		}
 		s.metrics.observeStorage("update", r, start)
 		if errors.Is(err, storage.ErrConflict) {
 			continue

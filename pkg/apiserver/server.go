@@ -49,6 +49,7 @@ type Server struct {
 	listener  net.Listener
 	tlsConfig *tls.Config
 	authz     *auth.Authorizer
+	expected  *expectations
 	limits    *limits
 	auditLog  *auditLog
 
@@ -60,7 +61,7 @@ type Server struct {
 // Addr is known before Run). Call Run to serve, which also closes storage.
 func New(cfg Config) (*Server, error) {
 	cfg.Defaults()
-	s := &Server{cfg: cfg, log: cfg.Logger, now: time.Now, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: time.Now, ready: make(chan struct{}), expected: newExpectations()}
 	if err := s.checkSecurity(); err != nil {
 		return nil, err
 	}

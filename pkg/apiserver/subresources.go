@@ -10,7 +10,6 @@ import (
 	appsv1 "github.com/kl-dev/kl/pkg/api/apps/v1"
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
-	"github.com/kl-dev/kl/pkg/apiserver/cacher"
 )
 
 // serveScale handles GET/PUT/PATCH of deployments/scale and replicasets/scale
@@ -140,25 +139,6 @@ func (s *Server) serveBinding(w http.ResponseWriter, req *http.Request, r *resou
 		TypeMeta: meta.TypeMeta{Kind: "Status", APIVersion: "v1"},
 		Status:   meta.StatusSuccess, Code: http.StatusCreated,
 	})
-}
-
-// cacheDecoder builds the watch cache's view of r's stored objects.
-func (s *Server) cacheDecoder(r *resource) cacher.Decoder {
-	return func(key string, value []byte, rv int64) (*cacher.Object, error) {
-		obj, err := decodeStored(r, value, rv)
-		if err != nil {
-			return nil, err
-		}
-		data, err := cacher.InjectResourceVersion(value, rv)
-		if err != nil {
-			return nil, err
-		}
-		m := obj.GetObjectMeta()
-		return &cacher.Object{
-			Key: key, Namespace: m.Namespace, Name: m.Name, Labels: m.Labels,
-			Fields: r.selectableFields(obj), RV: rv, Data: data,
-		}, nil
-	}
 }
 
 // bootstrap creates the cluster's own objects (manifests/) on first start.
