@@ -39,7 +39,7 @@ run: build ## run `kl server` on 127.0.0.1:6443 (HTTPS, data and certificates in
 	./$(BIN) server --data-dir ./.kl/data --listen 127.0.0.1:6443
 
 bench: ## run the benchmarks (no tests)
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
 lint: ## fail on unformatted files, then go vet
 	@files=$$(gofmt -l .); if [ -n "$$files" ]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi

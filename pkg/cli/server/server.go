@@ -86,6 +86,9 @@ a Docker Engine answers, otherwise fake (simulated pods), with a warning.`,
 				return err
 			}
 			opts.ClientConfig = path
+			if err := checkLeaseDuration(opts.NodeLeaseDuration); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -119,6 +122,15 @@ func addNodeFlags(cmd *cobra.Command, name, rt, capacity, nodeIP *string, delay,
 	fl.StringVar(nodeIP, "node-ip", "127.0.0.1", "the node's address (InternalIP)")
 	fl.DurationVar(delay, "fake-start-delay", 0, "with --runtime fake, how long containers take to start")
 	fl.DurationVar(lease, "node-lease-duration", 40*time.Second, "duration of the node's Lease, renewed every quarter of it; keep it at most the server's --node-monitor-grace-period")
+}
+
+// checkLeaseDuration rejects a --node-lease-duration under a second: the
+// lease holds whole seconds and is renewed every quarter of it.
+func checkLeaseDuration(d time.Duration) error {
+	if d < time.Second {
+		return cmdutil.FlagErrorf("--node-lease-duration %s: must be at least 1s", d)
+	}
+	return nil
 }
 
 // pickRuntime resolves the runtime choice.
@@ -261,6 +273,9 @@ then copy NAME.crt, NAME.key and the cluster's ca.crt to the node and pass
 			}
 			if (opts.CertFile == "") != (opts.KeyFile == "") || (opts.CertFile != "" && opts.CAFile == "") {
 				return cmdutil.FlagErrorf("--ca-file, --cert-file and --key-file go together")
+			}
+			if err := checkLeaseDuration(opts.NodeLeaseDuration); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)

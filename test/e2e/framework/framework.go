@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -159,11 +160,10 @@ func APIServer(t testing.TB, bin, dataDir string, extra ...string) (*Process, st
 	t.Helper()
 	args := append([]string{"apiserver", "--insecure", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, extra...)
 	p := Start(t, bin, "apiserver", args...)
-	m, err := p.WaitLine(servingRE, 60*time.Second)
+	url, err := p.ServingURL(60 * time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := strings.Trim(m[1], `"`)
 	if err := WaitHTTP(context.Background(), url+"/readyz", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -197,3 +197,138 @@ func WaitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 
 // Pid returns the process id.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// ServingURL waits for the "apiserver serving ... url=URL" line that `kl
+// apiserver` and `kl server` log on stderr and returns the URL.
+func (p *Process) ServingURL(timeout time.Duration) (string, error) {
+	m, err := p.WaitLine(servingRE, timeout)
+	if err != nil {
+		return "", err
+	}
+	return strings.Trim(m[1], `"`), nil
+}
+
+// Server starts `kl server --insecure` (a whole cluster in one process)
+// on a free loopback port with the given data dir and extra args (e.g.
+// "--runtime", "fake", "--no-agent"), and waits until its apiserver
+// answers.
+func Server(t testing.TB, bin, dataDir string, extra ...string) (*Process, string) {
+	t.Helper()
+	args := append([]string{"server", "--insecure", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, extra...)
+	p := Start(t, bin, "server", args...)
+	url, err := p.ServingURL(60 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WaitHTTP(context.Background(), url+"/readyz", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return p, url
+}
+
+// Eventually calls cond every interval until it reports true, and fails the
+// test after timeout with what cond said last. It is the bounded polling
+// loop of the tests: the interval paces it, it synchronises nothing.
+func Eventually(t testing.TB, timeout, interval time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, status := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %s", what, timeout, status)
+		}
+		time.Sleep(interval)
+	}
+}
+
+// CLI runs the kl command-line client against one server, with its own
+// empty HOME so that no user configuration is read or written.
+type CLI struct {
+	t      testing.TB
+	bin    string
+	server string
+	home   string
+}
+
+// NewCLI returns a CLI for the server at url.
+func NewCLI(t testing.TB, bin, url string) *CLI {
+	return &CLI{t: t, bin: bin, server: url, home: t.TempDir()}
+}
+
+// Run runs `kl args...` with KL_SERVER set and returns its stdout and
+// stderr; err is non-nil for a non-zero exit. A command that does not end
+// within 3 minutes fails the test.
+func (c *CLI) Run(args ...string) (stdout, stderr string, err error) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.bin, args...)
+	cmd.Env = append(os.Environ(), "HOME="+c.home, "KL_SERVER="+c.server, "KL_CONFIG=", "KL_NAMESPACE=", "KL_CONTEXT=")
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		c.t.Fatalf("kl %s: no answer within 3m\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), out.String(), errOut.String())
+	}
+	return out.String(), errOut.String(), err
+}
+
+// Must runs kl and fails the test unless it exits 0; it returns stdout.
+func (c *CLI) Must(args ...string) string {
+	c.t.Helper()
+	stdout, stderr, err := c.Run(args...)
+	if err != nil {
+		c.t.Fatalf("kl %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout, stderr)
+	}
+	return stdout
+}
+
+// Usage is what /proc says of a running process: CPU time (user + system)
+// and resident memory.
+type Usage struct {
+	CPU      time.Duration
+	RSSBytes int64
+}
+
+// Usage reads the process's CPU time and resident memory (Linux only).
+func (p *Process) Usage() (Usage, error) {
+	var u Usage
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid()))
+	if err != nil {
+		return u, fmt.Errorf("usage of %s: %w", p.Name, err)
+	}
+	// Fields after the command name (which may hold spaces) in ")";
+	// utime and stime are fields 14 and 15, in clock ticks (100/s on
+	// Linux).
+	s := string(stat)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return u, fmt.Errorf("usage of %s: short /proc stat %q", p.Name, s)
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return u, fmt.Errorf("usage of %s: /proc stat: %w", p.Name, err)
+		}
+		ticks += n
+	}
+	u.CPU = time.Duration(ticks) * (time.Second / 100)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
+	if err != nil {
+		return u, fmt.Errorf("usage of %s: %w", p.Name, err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return u, fmt.Errorf("usage of %s: VmRSS: %w", p.Name, err)
+			}
+			u.RSSBytes = kb * 1024
+		}
+	}
+	return u, nil
+}
