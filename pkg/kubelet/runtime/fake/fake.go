@@ -34,7 +34,7 @@ type Config struct {
 	// StateFile, if set, is where the state is kept across restarts.
 	StateFile string
 	// SaveInterval bounds how long a change waits before it is written to
-	// StateFile (default 1s; Close writes what is pending).
+	// StateFile (default 3s; Close writes what is pending).
 	SaveInterval time.Duration
 	// Logger receives state file errors (default: discard).
 	Logger *slog.Logger
@@ -150,7 +150,7 @@ func New(cfg Config) (*Runtime, error) {
 		cfg.ExitDelay = 10 * time.Millisecond
 	}
 	if cfg.SaveInterval <= 0 {
-		cfg.SaveInterval = time.Second
+		cfg.SaveInterval = 3 * time.Second
 	}
 	prefix, err := netip.ParsePrefix(cfg.PodCIDR)
 	if err != nil || !prefix.Addr().Is4() {
