@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -91,17 +92,38 @@ func parseRV(rv string) (int64, error) {
 
 // getObject reads one object straight from storage (a consistent read).
 func (s *Server) getObject(ctx context.Context, r *resource, ns, name string) (meta.Object, int64, error) {
+	obj, kv, err := s.getStored(ctx, r, ns, name)
+	return obj, kv.ModRevision, err
+}
+
+// getStored is getObject that also returns the stored bytes.
+func (s *Server) getStored(ctx context.Context, r *resource, ns, name string) (meta.Object, storage.KeyValue, error) {
 	start := time.Now()
 	kv, err := s.store.Get(ctx, r.key(ns, name))
 	s.metrics.observeStorage("get", r, start)
 	if err != nil {
-		return nil, 0, storeError(err, r, name)
+		return nil, kv, storeError(err, r, name)
 	}
 	obj, err := decodeStored(r, kv.Value, kv.ModRevision)
 	if err != nil {
-		return nil, 0, meta.NewInternalError(err)
+		return nil, kv, meta.NewInternalError(err)
 	}
-	return obj, kv.ModRevision, nil
+	return obj, kv, nil
+}
+
+// deepCopy copies an object with its kind's DeepCopy method (every kind
+// has one), falling back to a JSON round trip.
+func deepCopy(r *resource, obj meta.Object, rev int64) (meta.Object, error) {
+	if m := reflect.ValueOf(obj).MethodByName("DeepCopy"); m.IsValid() && m.Type().NumIn() == 0 && m.Type().NumOut() == 1 {
+		if c, ok := m.Call(nil)[0].Interface().(meta.Object); ok {
+			return c, nil
+		}
+	}
+	data, err := encodeForStorage(r, obj)
+	if err != nil {
+		return nil, err
+	}
+	return decodeStored(r, data, rev)
 }
 
 // writeOptions are the options every write takes.
@@ -268,16 +290,13 @@ const maxUpdateAttempts = 16
 // finalize, or apply (server-side apply, which keeps managedFields itself).
 func (s *Server) guaranteedUpdate(ctx context.Context, r *resource, ns, name, subresource string, opts writeOptions, fn updateFunc) (meta.Object, updateOutcome, error) {
 	for attempt := 0; attempt < maxUpdateAttempts; attempt++ {
-		cur, rev, err := s.getObject(ctx, r, ns, name)
+		cur, kv, err := s.getStored(ctx, r, ns, name)
 		if err != nil {
 			return nil, unchanged, err
 		}
-		oldData, err := encodeForStorage(r, cur)
-		if err != nil {
-			return nil, unchanged, meta.NewInternalError(err)
-		}
+		rev, oldData := kv.ModRevision, kv.Value
 		// fn may mutate what it is given: hand it a copy.
-		base, err := decodeStored(r, oldData, rev)
+		base, err := deepCopy(r, cur, rev)
 		if err != nil {
 			return nil, unchanged, meta.NewInternalError(err)
 		}
