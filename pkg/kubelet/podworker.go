@@ -28,6 +28,9 @@ type podWorker struct {
 	wake  chan struct{}
 
 	// Owned by the worker goroutine.
+	// finalDeleted: the pod was deleted from the API (grace 0); a sync
+	// woken by an update that raced with it does not delete it again.
+	finalDeleted bool
 	timer        *time.Timer
 	timerAt      time.Time
 	lastWritten  *corev1.PodStatus // the status last written
@@ -200,6 +203,9 @@ func (w *podWorker) terminate(ctx context.Context, pod *corev1.Pod) (bool, error
 	if err := w.killPod(ctx, pod, gracePeriod(pod)); err != nil {
 		return false, err
 	}
+	if w.finalDeleted {
+		return true, nil
+	}
 	uid := pod.UID
 	err := w.n.k.pods.Namespace(pod.Namespace).Delete(ctx, pod.Name, meta.DeleteOptions{
 		GracePeriodSeconds: meta.Int64p(0),
@@ -208,6 +214,7 @@ func (w *podWorker) terminate(ctx context.Context, pod *corev1.Pod) (bool, error
 	if err != nil && !meta.IsNotFound(err) && !meta.IsConflict(err) {
 		return false, err
 	}
+	w.finalDeleted = true
 	w.n.log.Debug("pod terminated and deleted", "pod", pod.Namespace+"/"+pod.Name)
 	return true, nil
 }
