@@ -154,7 +154,9 @@ func (k *Kubelet) newRuntime(name string, index int, podCIDR string) (runtime.Ru
 			StartDelay: cfg.FakeStartDelay, ExitDelay: cfg.FakeExitDelay,
 			Logger: k.log.With("node", name, "component", "fake-runtime"),
 		}
-		if cfg.DataDir != "" {
+		// Simulated nodes (--simulate-nodes, for scale runs) keep no state
+		// file: writing one per node costs more than the pods themselves.
+		if cfg.DataDir != "" && cfg.SimulateNodes == 0 {
 			fc.StateFile = filepath.Join(cfg.DataDir, "fake", name+".json")
 		}
 		return fake.New(fc)

@@ -2,6 +2,7 @@ package kubelet
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"maps"
 	"net"
@@ -459,9 +460,11 @@ func TestConfigMapChangeUpdatesTheVolumeAtomically(t *testing.T) {
 	if after == before {
 		t.Errorf("..data still points to %s after the update", before)
 	}
-	if got := versions(t, dir); !slices.Equal(got, []string{after}) {
-		t.Errorf("versions = %v, want only %s", got, after)
-	}
+	// The writer removes the old version right after switching ..data.
+	eventually(t, "only the new version is left", func() (bool, string) {
+		got := versions(t, dir)
+		return slices.Equal(got, []string{after}), fmt.Sprintf("versions = %v, want only %s", got, after)
+	})
 	if _, err := os.Lstat(filepath.Join(dir, "b")); !os.IsNotExist(err) {
 		t.Errorf("the removed key b is still visible: %v", err)
 	}
