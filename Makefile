@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 15m
 PLUGINS      := kl-tree kl-lint
 PREFIX       ?= /usr/local
 
-.PHONY: help build plugins install images test run bench lint generate clean
+.PHONY: help build plugins install images test run bench fuzz lint generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ run: build ## run `kl server` on 127.0.0.1:6443 (HTTPS, data and certificates in
 
 bench: ## run the benchmarks (no tests)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+fuzz: ## fuzz every fuzz target for FUZZTIME (default 30s) each; FUZZ_TARGETS="./pkg/x:FuzzY ..." picks some
+	GO=$(GO) bash hack/fuzz.sh
 
 lint: ## fail on unformatted files, then go vet
 	@files=$$(gofmt -l .); if [ -n "$$files" ]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi

@@ -52,6 +52,40 @@ func (m *metrics) observeRequest(info requestInfo, code int, d time.Duration) {
 	}
 }
 
+// knownVerbs are the verb label values of request metrics; any other
+// method is counted as "other".
+var knownVerbs = map[string]bool{
+	"get": true, "list": true, "watch": true, "create": true, "update": true, "patch": true,
+	"delete": true, "deletecollection": true, "head": true, "post": true, "put": true, "options": true,
+}
+
+// metricLabels bounds the label values of a request's metrics to what the
+// server serves: a made-up method counts as verb "other", a resource it
+// does not serve as resource "unknown" (group and subresource empty), a
+// subresource the resource lacks as "unknown". Labels taken from the path
+// as it came would let any client grow the metrics without bound, and a
+// name that is not valid UTF-8 makes Prometheus panic.
+func (s *Server) metricLabels(info requestInfo) requestInfo {
+	if !knownVerbs[info.Verb] {
+		info.Verb = "other"
+	}
+	if info.Resource == "" {
+		return requestInfo{Verb: info.Verb} // not a resource request
+	}
+	r := s.resources.lookup(info.Group, info.Version, info.Resource)
+	if r == nil {
+		return requestInfo{Verb: info.Verb, Resource: "unknown"}
+	}
+	out := requestInfo{Verb: info.Verb, Group: r.gvr.Group, Version: r.gvr.Version, Resource: r.gvr.Resource}
+	if info.Subresource != "" {
+		out.Subresource = "unknown"
+		if r.hasSubresource(info.Subresource) {
+			out.Subresource = info.Subresource
+		}
+	}
+	return out
+}
+
 func (m *metrics) observeStorage(op string, r *resource, start time.Time) {
 	m.storage.WithLabelValues(op, r.groupResource()).Observe(time.Since(start).Seconds())
 }

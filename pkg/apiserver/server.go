@@ -293,7 +293,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			s.log.Error("panic serving request", "method", req.Method, "path", req.URL.Path, "panic", p, "stack", string(debug.Stack()))
 			code = writeError(w, meta500(p))
 		}
-		s.metrics.observeRequest(info, code, time.Since(start))
+		s.metrics.observeRequest(s.metricLabels(info), code, time.Since(start))
 		s.audit(start, user, info, req.URL.Path, code)
 	}()
 	fail := func(err error) { code = writeError(w, err) }
