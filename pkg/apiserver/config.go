@@ -60,6 +60,10 @@ type Config struct {
 	MaxWatchesPerClient int
 	// AuditLogPath, when set, gets one JSON line per request.
 	AuditLogPath string
+	// Profiling serves the Go runtime's profiles (net/http/pprof) under
+	// /debug/pprof/ to system:masters, as kube-apiserver's --profiling
+	// does. In `kl server` the profiles cover the whole process.
+	Profiling bool
 
 	Logger *slog.Logger
 }

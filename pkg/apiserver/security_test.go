@@ -226,3 +226,25 @@ func TestInFlightLimitAnswers429WithRetryAfter(t *testing.T) {
 	release()
 	ts.get("/api/v1/namespaces").must(t, http.StatusOK)
 }
+
+// With Profiling, /debug/pprof/ serves the process's profiles to
+// system:masters only; without it the path does not exist.
+func TestProfilesAreForMastersOnly(t *testing.T) {
+	e := startTLSServer(t, func(c *Config) { c.Profiling = true })
+	admin := e.client("kl-admin", "system:masters")
+	resp, err := admin.Get(e.ts.url + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "heap profile:") {
+		t.Fatalf("admin GET /debug/pprof/heap: HTTP %d %.200s", resp.StatusCode, body)
+	}
+	for _, c := range []*http.Client{e.client("alice", "kl:viewers"), e.client("kl-scheduler")} {
+		e.do(c, "GET", "/debug/pprof/heap", nil).must(t, http.StatusForbidden)
+	}
+
+	off := startTLSServer(t)
+	off.do(off.client("kl-admin", "system:masters"), "GET", "/debug/pprof/heap", nil).must(t, http.StatusNotFound)
+}

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -377,6 +378,9 @@ func (s *Server) serveNonResource(w http.ResponseWriter, req *http.Request) int 
 	case "/metrics":
 		promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP(w, req)
 		return http.StatusOK
+	}
+	if s.cfg.Profiling && strings.HasPrefix(req.URL.Path, pprofPrefix) {
+		return servePprof(w, req)
 	}
 	handled, err := s.serveDiscovery(w, req)
 	switch {

@@ -131,6 +131,10 @@ func (z *Authorizer) Authorize(ctx context.Context, u User, a Attributes) Decisi
 		if a.NonResourcePath == "/metrics" && !isComponent(u) {
 			return deny("")
 		}
+		// Profiles show the process's memory: masters only.
+		if strings.HasPrefix(a.NonResourcePath, "/debug/") {
+			return deny("")
+		}
 		return allow()
 	}
 	read := slices.Contains(readVerbs, a.Verb)

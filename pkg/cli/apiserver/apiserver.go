@@ -49,6 +49,7 @@ type Options struct {
 	WatchCacheSize        int
 
 	AuditLog            string
+	Profiling           bool
 	MaxRequestsInFlight int
 	MaxWatchesPerClient int
 }
@@ -115,6 +116,7 @@ A flag on the command line wins over the environment, which wins over the file.`
 	fl.StringVar(&opts.ServiceNodePortRange, "service-node-port-range", "30000-32767", "port range (first-last) for Service NodePorts")
 	fl.IntVar(&opts.WatchCacheSize, "watch-cache-size", 10000, "events of history kept per resource for watches; older resourceVersions get 410 Gone")
 	fl.StringVar(&opts.AuditLog, "audit-log", "", "append one JSON line per request (time, user, groups, verb, resource, namespace, name, code, latency) to FILE")
+	fl.BoolVar(&opts.Profiling, "profiling", true, "serve Go profiles (heap, CPU, goroutines) at /debug/pprof/ to system:masters")
 	fl.IntVar(&opts.MaxRequestsInFlight, "max-requests-inflight", 800, "concurrent requests served (watches apart); more get 429 with Retry-After")
 	fl.IntVar(&opts.MaxWatchesPerClient, "max-watches-per-client", 5000, "open watches one identity may hold; more get 429")
 	// The component's config file comes from the command line only: KL_CONFIG
@@ -247,6 +249,7 @@ func (o *Options) Config() apiserver.Config {
 		ServiceNodePortRange:  o.ServiceNodePortRange,
 		WatchCacheSize:        o.WatchCacheSize,
 		AuditLogPath:          o.AuditLog,
+		Profiling:             o.Profiling,
 		MaxRequestsInFlight:   o.MaxRequestsInFlight,
 		MaxWatchesPerClient:   o.MaxWatchesPerClient,
 		Logger:                o.Logger,

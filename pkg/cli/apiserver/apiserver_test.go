@@ -76,6 +76,7 @@ func TestAPIServer_DefaultsFollowDesign(t *testing.T) {
 		WatchCacheSize:        10000,
 		MaxRequestsInFlight:   800,
 		MaxWatchesPerClient:   5000,
+		Profiling:             true,
 	}
 	if got := opts.Config(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Config() =\n%+v\nwant\n%+v", got, want)
@@ -97,6 +98,7 @@ func TestAPIServer_EveryFlagReachesConfig(t *testing.T) {
 		"--service-node-port-range", "31000-31999",
 		"--watch-cache-size", "50",
 		"--audit-log", "audit.jsonl", "--max-requests-inflight", "9", "--max-watches-per-client", "7",
+		"--profiling=false",
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -49,6 +49,7 @@ type Options struct {
 	NodeMonitorGracePeriod time.Duration
 	PodEvictionTimeout     time.Duration
 	LeaderElect            bool
+	Profiling              bool
 
 	// ClientConfig is the CLI config file the server writes its context to.
 	ClientConfig string
@@ -106,6 +107,7 @@ a Docker Engine answers, otherwise fake (simulated pods), with a warning.`,
 	fl.BoolVar(&opts.NoAgent, "no-agent", false, "run no node in the server (control plane only)")
 	fl.DurationVar(&opts.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may stay silent before it turns NotReady")
 	fl.DurationVar(&opts.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on an unreachable node before they are deleted")
+	fl.BoolVar(&opts.Profiling, "profiling", true, "serve Go profiles of the whole process (heap, CPU, goroutines) at /debug/pprof/ to system:masters")
 	fl.BoolVar(&opts.LeaderElect, "leader-elect", false, "take part in leader election (several servers on one etcd cluster)")
 	_ = cmdutil.MarkFlagNoBind(fl, "config")
 	return cmd
@@ -167,7 +169,7 @@ func runServer(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		Insecure: opts.Insecure,
 		SANs:     opts.SANs,
 		APIServer: apiserver.Config{
-			ListenAddress: opts.Listen, Storage: opts.Storage,
+			ListenAddress: opts.Listen, Storage: opts.Storage, Profiling: opts.Profiling,
 		},
 		NoAgent: opts.NoAgent,
 		Node: server.NodeConfig{
