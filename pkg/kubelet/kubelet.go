@@ -68,6 +68,15 @@ func New(cfg Config) (*Kubelet, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if cfg.DataDir != "" {
+		// Volumes are bind-mounted from here, and a container engine takes
+		// absolute host paths only (`--data-dir ./.kl/data` must work).
+		abs, err := filepath.Abs(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("kubelet: data dir %s: %w", cfg.DataDir, err)
+		}
+		cfg.DataDir = abs
+	}
 	k := &Kubelet{
 		cfg:        cfg,
 		log:        cfg.Logger,

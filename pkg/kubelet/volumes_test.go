@@ -567,3 +567,25 @@ func TestKubeletStartRemovesVolumesOfPodsThatAreGone(t *testing.T) {
 		t.Errorf("emptyDir of a live pod lost across a kubelet restart: %q, %v", data, err)
 	}
 }
+
+// A relative --data-dir (`make run` uses ./.kl/data) still gives the
+// runtime absolute host paths, which a container engine requires.
+func TestRelativeDataDirGivesAbsoluteMountPaths(t *testing.T) {
+	c := startCluster(t)
+	cfg := c.testConfig("n1")
+	t.Chdir(filepath.Dir(cfg.DataDir))
+	cfg.DataDir = filepath.Base(cfg.DataDir)
+	rec := withRecorder(t, &cfg)
+	c.startKubelet(cfg)
+	c.create(volumePod("rel", []corev1.Volume{
+		{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}, []corev1.VolumeMount{{Name: "scratch", MountPath: "/scratch"}}))
+	c.waitPod("rel", "Running", running)
+	cc, ok := rec.config("app")
+	if !ok {
+		t.Fatal("no container created")
+	}
+	if len(cc.Mounts) != 1 || !filepath.IsAbs(cc.Mounts[0].HostPath) {
+		t.Fatalf("mounts = %+v, want one with an absolute host path", cc.Mounts)
+	}
+}

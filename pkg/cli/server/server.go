@@ -151,7 +151,7 @@ func pickRuntime(ctx context.Context, choice string, io *iostreams.IOStreams) (s
 }
 
 func runServer(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	dataDir, err := cmdutil.ExpandHome(opts.DataDir)
+	dataDir, err := cmdutil.AbsDir(opts.DataDir)
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,7 @@ then copy NAME.crt, NAME.key and the cluster's ca.crt to the node and pass
 }
 
 func runAgent(ctx context.Context, f *cmdutil.Factory, opts *AgentOptions) error {
-	dataDir, err := cmdutil.ExpandHome(opts.DataDir)
+	dataDir, err := cmdutil.AbsDir(opts.DataDir)
 	if err != nil {
 		return err
 	}
