@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Options configures a Store. The zero value of each tuning field picks a
@@ -95,6 +96,11 @@ func orDefault[T comparable](v, def T) T {
 // badgerOptions maps Options onto badger's. Every write is synced (an
 // acknowledged write survives kill -9); the store's own group commit makes
 // that affordable. Conflict detection is off: one goroutine does all writes.
+// Blocks are not compressed and tables are 1 MiB: a control plane's data is
+// small, and the table builders' buffers (twice the table size, pooled)
+// and compression buffers were most of badger's memory at 10,000 pods
+// (about 55 MB less live heap with these). Tables written compressed by an
+// earlier kl stay readable: badger records each table's compression.
 func (o Options) badgerOptions() bdg.Options {
 	dir := o.Dir
 	if o.InMemory {
@@ -112,6 +118,8 @@ func (o Options) badgerOptions() bdg.Options {
 		WithIndexCacheSize(o.IndexCacheSize).
 		WithValueThreshold(o.ValueThreshold).
 		WithValueLogFileSize(64 << 20).
+		WithCompression(options.None).
+		WithBaseTableSize(1 << 20).
 		WithNumCompactors(2).
 		WithNumGoroutines(2)
 }
