@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -21,10 +22,24 @@ type display interface {
 }
 
 // lines is the display for logs and pipes: a line per object that is not
-// ready at the start and every interval, and one when an object becomes
-// ready or fails.
+// ready at the start, a line when an object becomes ready or fails, and at
+// a tick a line for each object still waiting whose status changed since
+// its last line, or whose last line is heartbeat old (so that a long wait
+// in a CI log shows it is alive without repeating itself every tick).
 type lines struct {
-	out io.Writer
+	out       io.Writer
+	heartbeat time.Duration    // 0: linesHeartbeat
+	now       func() time.Time // nil: time.Now
+	last      map[*tracked]printedLine
+}
+
+// linesHeartbeat is how often an unchanged waiting line is repeated.
+const linesHeartbeat = 30 * time.Second
+
+// printedLine is the last waiting line printed for an object.
+type printedLine struct {
+	text string
+	at   time.Time
 }
 
 func (l *lines) show(t *tracked, initial bool) {
@@ -34,16 +49,39 @@ func (l *lines) show(t *tracked, initial bool) {
 	case t.status.Failed:
 		fmt.Fprintf(l.out, "%s: %s\n", t.Ref, t.status.Text)
 	case initial:
-		fmt.Fprintf(l.out, "waiting for %s: %s\n", t.Ref, t.status.Text)
+		l.waiting(t)
 	}
 }
 
 func (l *lines) tick(ts []*tracked) {
-	for _, t := range ts {
-		if !t.done {
-			fmt.Fprintf(l.out, "waiting for %s: %s\n", t.Ref, t.status.Text)
-		}
+	heartbeat := l.heartbeat
+	if heartbeat <= 0 {
+		heartbeat = linesHeartbeat
 	}
+	for _, t := range ts {
+		if t.done {
+			continue
+		}
+		if last, ok := l.last[t]; ok && last.text == t.status.Text && l.clock().Sub(last.at) < heartbeat {
+			continue
+		}
+		l.waiting(t)
+	}
+}
+
+func (l *lines) waiting(t *tracked) {
+	fmt.Fprintf(l.out, "waiting for %s: %s\n", t.Ref, t.status.Text)
+	if l.last == nil {
+		l.last = map[*tracked]printedLine{}
+	}
+	l.last[t] = printedLine{text: t.status.Text, at: l.clock()}
+}
+
+func (l *lines) clock() time.Time {
+	if l.now != nil {
+		return l.now()
+	}
+	return time.Now()
 }
 
 func (l *lines) stop() {}

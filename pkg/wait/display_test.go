@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBarsCompleteOnlyWhenReady: a bar whose current value reaches an
@@ -26,16 +27,28 @@ func TestBarsCompleteOnlyWhenReady(t *testing.T) {
 
 func TestLinesReportStartTicksAndTransitions(t *testing.T) {
 	var buf bytes.Buffer
-	l := &lines{out: &buf}
+	now := time.Unix(1000, 0)
+	l := &lines{out: &buf, now: func() time.Time { return now }}
 	waiting := &tracked{Target: Target{Ref: "deployment.apps/web"}, status: Status{Text: "1/3 available"}}
 	ready := &tracked{Target: Target{Ref: "service/web"}, status: Status{Ready: true}, done: true}
 	failed := &tracked{Target: Target{Ref: "pod/x"}, status: Status{Failed: true, Text: "failed: Evicted"}, done: true}
-	for _, tr := range []*tracked{waiting, ready, failed} {
+	all := []*tracked{waiting, ready, failed}
+	for _, tr := range all {
 		l.show(tr, true)
 	}
+	now = now.Add(5 * time.Second)
+	l.tick(all) // nothing changed: quiet
+	waiting.status.Text = "2/3 available"
 	l.show(waiting, false) // a change that is not ready: quiet until the tick
-	l.tick([]*tracked{waiting, ready, failed})
-	want := "waiting for deployment.apps/web: 1/3 available\nservice/web ready\npod/x: failed: Evicted\nwaiting for deployment.apps/web: 1/3 available\n"
+	now = now.Add(5 * time.Second)
+	l.tick(all) // changed: one line
+	now = now.Add(25 * time.Second)
+	l.tick(all) // unchanged, 25s after its last line: quiet
+	now = now.Add(5 * time.Second)
+	l.tick(all) // unchanged for 30s: the heartbeat line
+	want := "waiting for deployment.apps/web: 1/3 available\nservice/web ready\npod/x: failed: Evicted\n" +
+		"waiting for deployment.apps/web: 2/3 available\n" +
+		"waiting for deployment.apps/web: 2/3 available\n"
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}

@@ -71,10 +71,11 @@ type Options struct {
 	// Out receives the progress.
 	Out io.Writer
 	// Bars shows live progress bars (Out is a terminal); otherwise a line
-	// per object that is not ready is printed every Interval, and one when
-	// it becomes ready.
+	// per object that is not ready is printed at the start, then at an
+	// Interval tick when its status changed (or every 30s if it did not),
+	// and one when it becomes ready or fails.
 	Bars bool
-	// Interval is the period of the plain progress lines (default 5s).
+	// Interval is how often the plain progress lines are checked (default 5s).
 	Interval time.Duration
 }
 
