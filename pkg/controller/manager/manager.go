@@ -89,6 +89,14 @@ type Config struct {
 	PodEvictionTimeout     time.Duration
 	NodeMonitorPeriod      time.Duration
 
+	// Informers, when set, are informers the process shares with its other
+	// components (kl server shares the pod and node caches with the
+	// scheduler, so that the process holds one copy of every pod, not
+	// two). Their owner starts and stops them; the controllers only add
+	// handlers. Not allowed with LeaderElect: each leadership term builds
+	// its controllers, and so its handlers, afresh.
+	Informers *controller.Informers
+
 	// Clock tells the time (nil: the real clock).
 	Clock clock.Clock
 	// Logger (nil: discard).
@@ -115,6 +123,9 @@ type Manager struct {
 func New(cfg Config) (*Manager, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("controller-manager: no API client")
+	}
+	if cfg.Informers != nil && cfg.LeaderElect {
+		return nil, errors.New("controller-manager: shared informers cannot be used with leader election")
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = DefaultControllers()
@@ -241,7 +252,10 @@ func (m *Manager) run(ctx context.Context) error {
 // lead builds and runs the controllers until ctx ends.
 func (m *Manager) lead(ctx context.Context) error {
 	m.terms.Add(1)
-	inf := controller.NewInformers(m.cfg.Client, m.log)
+	inf, ownInformers := m.cfg.Informers, m.cfg.Informers == nil
+	if ownInformers {
+		inf = controller.NewInformers(m.cfg.Client, m.log)
+	}
 	recs := newRecorders(m.cfg.Client, m.log)
 	cctx := Context{Client: m.cfg.Client, Informers: inf, Clock: m.cfg.Clock, Logger: m.log, recorders: recs,
 		NodeMonitorGracePeriod: m.cfg.NodeMonitorGracePeriod, PodEvictionTimeout: m.cfg.PodEvictionTimeout,
@@ -267,7 +281,9 @@ func (m *Manager) lead(ctx context.Context) error {
 	}()
 	var wg sync.WaitGroup
 	recs.start(ctx)
-	inf.Start(ctx)
+	if ownInformers {
+		inf.Start(ctx)
+	}
 	for _, c := range ctrls {
 		wg.Add(1)
 		go func() {
@@ -280,7 +296,9 @@ func (m *Manager) lead(ctx context.Context) error {
 	m.log.Info("controllers running", "controllers", m.Controllers())
 	<-ctx.Done()
 	wg.Wait()
-	inf.Wait()
+	if ownInformers {
+		inf.Wait()
+	}
 	recs.wait()
 	return nil
 }

@@ -88,6 +88,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"unknown controller", manager.Config{Client: c, Controllers: []string{"b"}, Registry: registry("a")}, `unknown controller "b"`},
 		{"bad lease timing", manager.Config{Client: c, LeaderElect: true, LeaseDuration: time.Second, RenewDeadline: 2 * time.Second}, "renew deadline"},
 		{"bad metrics address", manager.Config{Client: c, MetricsAddr: "256.0.0.1:1"}, "--metrics-addr"},
+		{"shared informers and leader election", manager.Config{Client: c, LeaderElect: true, Informers: controller.NewInformers(c, nil)}, "shared informers cannot be used with leader election"},
 	}
 	for _, tt := range tests {
 		if _, err := manager.New(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -172,6 +173,43 @@ func TestMetricsAndHealthz(t *testing.T) {
 			if !strings.Contains(body, want) {
 				return fmt.Errorf("/metrics lacks %s", want)
 			}
+		}
+		return nil
+	})
+}
+
+// With Informers given, the controllers get those (the process shares
+// them) and the manager leaves starting them to their owner.
+func TestManagerUsesSharedInformers(t *testing.T) {
+	c := controllertest.StartAPIServer(t)
+	shared := controller.NewInformers(c, nil)
+	got := make(chan *controller.Informers, 1)
+	reg := []manager.Registration{{Name: "a", New: func(cc manager.Context) (controller.Controller, error) {
+		got <- cc.Informers
+		cc.Informers.Pods()
+		return &stub{name: "a", ran: make(chan struct{})}, nil
+	}}}
+	m, stop := startManager(t, manager.Config{Client: c, Registry: reg, Informers: shared})
+	defer stop()
+	e := newEnv(t, c)
+	e.eventually("a runs", func() error {
+		if !m.IsLeader() {
+			return fmt.Errorf("not running")
+		}
+		return nil
+	})
+	if inf := <-got; inf != shared {
+		t.Fatalf("controllers got informers %p, want the shared ones %p", inf, shared)
+	}
+	if shared.Pods().HasSynced() {
+		t.Fatal("the manager started informers it does not own")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	shared.Start(ctx)
+	defer func() { cancel(); shared.Wait() }()
+	e.eventually("the owner's start fills the shared cache", func() error {
+		if !shared.Pods().HasSynced() {
+			return fmt.Errorf("pods not synced")
 		}
 		return nil
 	})
