@@ -150,9 +150,18 @@ func TestScheduler_BindsPodsWithinNodeResources_ReportsAndRetriesThoseThatFitNow
 // bound pod goes away.
 func TestScheduler_DeletedPodFreesItsNodeForAWaitingPod(t *testing.T) {
 	c := startCluster(t)
+	deletedPodFreesItsNode(t, c, func() Config { return Config{} })
+}
+
+// deletedPodFreesItsNode: one node fits one pod; the first pod is bound,
+// the second is marked unschedulable with kube-scheduler's message, and is
+// bound once the first is deleted. cfg gives the scheduler's config once
+// the node and the first pod exist.
+func deletedPodFreesItsNode(t *testing.T, c *cluster, cfg func() Config) {
+	t.Helper()
 	c.createNode(newNode("n1", "1", "1Gi", 110))
 	c.createPod(newPod("first", "1", "100Mi"))
-	c.runScheduler(Config{})
+	c.runScheduler(cfg())
 	eventually(t, 30*time.Second, func() string {
 		if c.getPod("first").Spec.NodeName != "n1" {
 			return "first not bound"
@@ -309,39 +318,15 @@ func attempts(t *testing.T, s *Scheduler, result string) float64 {
 // deletion, seen through the shared cache, frees a node.
 func TestScheduler_SharedInformers(t *testing.T) {
 	c := startCluster(t)
-	c.createNode(newNode("n1", "1", "1Gi", 110))
-	c.createPod(newPod("first", "1", "100Mi"))
-	pods := informer.New(client.NewResource[corev1.Pod](c.client, podsGVR, true), informer.Options[*corev1.Pod]{})
-	nodes := informer.New(client.NewResource[corev1.Node](c.client, nodesGVR, false), informer.Options[*corev1.Node]{})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = pods.Run(ctx) })
-	wg.Go(func() { _ = nodes.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-
-	c.runScheduler(Config{Pods: pods, Nodes: nodes})
-	eventually(t, 30*time.Second, func() string {
-		if c.getPod("first").Spec.NodeName != "n1" {
-			return "first not bound"
-		}
-		return ""
-	})
-	c.createPod(newPod("second", "1", "100Mi"))
-	eventually(t, 30*time.Second, func() string {
-		_, cond := corev1.GetPodCondition(&c.getPod("second").Status, corev1.PodScheduled)
-		if cond == nil || cond.Status != corev1.ConditionFalse {
-			return "second not marked unschedulable"
-		}
-		return ""
-	})
-	if err := c.pods.Namespace("default").Delete(context.Background(), "first", meta.DeleteOptions{GracePeriodSeconds: meta.Int64p(0)}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 30*time.Second, func() string {
-		if c.getPod("second").Spec.NodeName != "n1" {
-			return "second not bound after first was deleted"
-		}
-		return ""
+	deletedPodFreesItsNode(t, c, func() Config {
+		pods := informer.New(client.NewResource[corev1.Pod](c.client, podsGVR, true), informer.Options[*corev1.Pod]{})
+		nodes := informer.New(client.NewResource[corev1.Node](c.client, nodesGVR, false), informer.Options[*corev1.Node]{})
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = pods.Run(ctx) })
+		wg.Go(func() { _ = nodes.Run(ctx) })
+		t.Cleanup(func() { cancel(); wg.Wait() })
+		return Config{Pods: pods, Nodes: nodes}
 	})
 }
 
