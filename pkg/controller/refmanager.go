@@ -103,6 +103,15 @@ func (c *Claimer[PT]) Claim(ctx context.Context, objs []PT) ([]PT, error) {
 	return claimed, errors.Join(errs...)
 }
 
+// SameOwnerRef reports whether a and b name the same owner (both nil
+// counts as the same).
+func SameOwnerRef(a, b *meta.OwnerReference) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.UID == b.UID && a.Name == b.Name && a.Kind == b.Kind && a.APIVersion == b.APIVersion
+}
+
 // AdoptPatch is the strategic merge patch that adds ref to the owner
 // references of the object with the given uid. The uid makes it fail
 // (Conflict) if the object was replaced by another of the same name.

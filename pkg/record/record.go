@@ -25,6 +25,14 @@ type Recorder interface {
 	Eventf(obj meta.Object, eventType, reason, messageFmt string, args ...any)
 }
 
+// Discard is a Recorder that drops every event: the default of components
+// given none.
+var Discard Recorder = discard{}
+
+type discard struct{}
+
+func (discard) Eventf(meta.Object, string, string, string, ...any) {}
+
 // Config configures a Broadcaster.
 type Config struct {
 	Client *client.Client

@@ -45,6 +45,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 
 	appsv1 "github.com/kl-dev/kl/pkg/api/apps/v1"
@@ -118,7 +119,7 @@ func newController(cfg Config, api writer) *Controller {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Recorder == nil {
-		cfg.Recorder = discard{}
+		cfg.Recorder = record.Discard
 	}
 	c := &Controller{
 		ds:        cfg.Deployments.Lister(),
@@ -212,7 +213,7 @@ func (c *Controller) onUpdateReplicaSet(old, cur *appsv1.ReplicaSet) {
 		return
 	}
 	curRef, oldRef := meta.GetControllerOf(&cur.ObjectMeta), meta.GetControllerOf(&old.ObjectMeta)
-	refChanged := !refsEqual(curRef, oldRef)
+	refChanged := !controller.SameOwnerRef(curRef, oldRef)
 	if refChanged && oldRef != nil {
 		if d := c.resolve(old.Namespace, oldRef); d != nil {
 			c.enqueue(d)
@@ -224,7 +225,7 @@ func (c *Controller) onUpdateReplicaSet(old, cur *appsv1.ReplicaSet) {
 		}
 		return
 	}
-	if refChanged || !mapsEqual(old.Labels, cur.Labels) {
+	if refChanged || !maps.Equal(old.Labels, cur.Labels) {
 		for _, d := range c.deploymentsMatching(cur) {
 			c.enqueue(d)
 		}
@@ -738,34 +739,10 @@ func (c *Controller) checkPausedConditions(ctx context.Context, d *appsv1.Deploy
 }
 
 func withLabel(m map[string]string, k, v string) map[string]string {
-	out := make(map[string]string, len(m)+1)
-	for a, b := range m {
-		out[a] = b
+	out := maps.Clone(m)
+	if out == nil {
+		out = map[string]string{}
 	}
 	out[k] = v
 	return out
 }
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-func refsEqual(a, b *meta.OwnerReference) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.UID == b.UID && a.Name == b.Name && a.Kind == b.Kind && a.APIVersion == b.APIVersion
-}
-
-// discard is the Recorder used when none is configured.
-type discard struct{}
-
-func (discard) Eventf(meta.Object, string, string, string, ...any) {}

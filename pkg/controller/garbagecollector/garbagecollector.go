@@ -110,7 +110,7 @@ func newCollector(cfg Config, a api) *Controller {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Recorder == nil {
-		cfg.Recorder = nopRecorder{}
+		cfg.Recorder = record.Discard
 	}
 	c := &Controller{
 		client:   cfg.Client,
@@ -636,7 +636,3 @@ func uids(refs []meta.OwnerReference) []string {
 	}
 	return out
 }
-
-type nopRecorder struct{}
-
-func (nopRecorder) Eventf(meta.Object, string, string, string, ...any) {}

@@ -140,7 +140,7 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Recorder == nil {
-		cfg.Recorder = nopRecorder{}
+		cfg.Recorder = record.Discard
 	}
 	c := &Controller{
 		cfg:      cfg,
@@ -388,7 +388,3 @@ func (c *Controller) deletePod(ctx context.Context, pod *corev1.Pod, state nodeS
 	c.recorder.Eventf(pod, corev1.EventTypeNormal, ReasonTaintManagerEviction, "Marking for deletion Pod %s/%s", pod.Namespace, pod.Name)
 	return nil
 }
-
-type nopRecorder struct{}
-
-func (nopRecorder) Eventf(meta.Object, string, string, string, ...any) {}

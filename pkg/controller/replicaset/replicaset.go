@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -119,7 +120,7 @@ func newController(cfg Config, api writer) *Controller {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Recorder == nil {
-		cfg.Recorder = discard{}
+		cfg.Recorder = record.Discard
 	}
 	if cfg.BurstReplicas <= 0 {
 		cfg.BurstReplicas = DefaultBurstReplicas
@@ -223,7 +224,7 @@ func (c *Controller) updatePod(old, cur *corev1.Pod) {
 	if old.ResourceVersion == cur.ResourceVersion {
 		return // a resync: nothing changed
 	}
-	labelsChanged := !mapsEqual(old.Labels, cur.Labels)
+	labelsChanged := !maps.Equal(old.Labels, cur.Labels)
 	if cur.DeletionTimestamp != nil {
 		// Graceful deletion started: the pod no longer counts, and for
 		// expectations it is deleted now, not when the kubelet is done.
@@ -234,7 +235,7 @@ func (c *Controller) updatePod(old, cur *corev1.Pod) {
 		return
 	}
 	curRef, oldRef := meta.GetControllerOf(&cur.ObjectMeta), meta.GetControllerOf(&old.ObjectMeta)
-	refChanged := !refsEqual(curRef, oldRef)
+	refChanged := !controller.SameOwnerRef(curRef, oldRef)
 	if refChanged && oldRef != nil {
 		if rs := c.resolve(old.Namespace, oldRef); rs != nil {
 			c.enqueue(rs)
@@ -515,27 +516,3 @@ func forEachConcurrently[T any](items []T, limit int, fn func(T)) {
 	}
 	wg.Wait()
 }
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-func refsEqual(a, b *meta.OwnerReference) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.UID == b.UID && a.Name == b.Name && a.Kind == b.Kind && a.APIVersion == b.APIVersion
-}
-
-// discard is the Recorder used when none is configured.
-type discard struct{}
-
-func (discard) Eventf(meta.Object, string, string, string, ...any) {}

@@ -75,7 +75,7 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Recorder == nil {
-		cfg.Recorder = nopRecorder{}
+		cfg.Recorder = record.Discard
 	}
 	c := &Controller{
 		services: cfg.Services.Lister(),
@@ -210,7 +210,3 @@ func ips(in []corev1.LoadBalancerIngress) string {
 	}
 	return strings.Join(out, ", ")
 }
-
-type nopRecorder struct{}
-
-func (nopRecorder) Eventf(meta.Object, string, string, string, ...any) {}
