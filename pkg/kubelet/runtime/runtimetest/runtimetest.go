@@ -640,6 +640,15 @@ func testConcurrent(s *suite) {
 	var wg sync.WaitGroup
 	errs := make(chan error, pods)
 	ips := make(chan string, pods)
+	// Every sandbox lives until all have run, so that their IPs were all
+	// held at once (an engine may hand a removed sandbox's IP out again).
+	sandboxes := make(chan string, pods)
+	defer func() {
+		close(sandboxes)
+		for id := range sandboxes {
+			_ = s.rt.RemovePodSandbox(context.Background(), id)
+		}
+	}()
 	for i := range pods {
 		wg.Go(func() {
 			sb, err := s.rt.RunPodSandbox(s.ctx, runtime.PodSandboxConfig{Name: fmt.Sprintf("c-%d", i), Namespace: "ns", UID: fmt.Sprintf("c-uid-%d-%d", time.Now().UnixNano(), i)})
@@ -647,7 +656,7 @@ func testConcurrent(s *suite) {
 				errs <- err
 				return
 			}
-			defer func() { _ = s.rt.RemovePodSandbox(context.Background(), sb.ID) }()
+			sandboxes <- sb.ID
 			ips <- sb.IP
 			id, err := s.rt.CreateContainer(s.ctx, sb.ID, runtime.ContainerConfig{Name: "app", Image: s.opts.Image, Command: s.opts.Sleep})
 			if err != nil {
