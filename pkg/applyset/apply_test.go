@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kl-dev/kl/pkg/api/meta"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/applyset"
 	"github.com/kl-dev/kl/pkg/client"
 )
@@ -52,7 +53,7 @@ func actions(rs []*applyset.Result) string {
 }
 
 func TestApplyCreatesInDependencyOrderThenReportsUnchangedAndConfigured(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	set, _ := applyset.Named("shop", "default")
 	objs := prepare(t, c, &set, shopFiles)
 
@@ -86,7 +87,7 @@ func TestApplyCreatesInDependencyOrderThenReportsUnchangedAndConfigured(t *testi
 }
 
 func TestApplyKeepsFieldsOfOtherWritersAndReportsConflicts(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	objs := prepare(t, c, nil, shopFiles)
 	d := c.Dynamic()
 	if got := actions(applyset.Apply(ctxT(t), d, objs, applyset.ApplyOptions{})); got != "created,created,created" {
@@ -119,7 +120,7 @@ func TestApplyKeepsFieldsOfOtherWritersAndReportsConflicts(t *testing.T) {
 }
 
 func TestServerDryRunPredictsObjectsInANewNamespace(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	objs := prepare(t, c, nil, shopFiles)
 	rs := applyset.Apply(ctxT(t), c.Dynamic(), objs, applyset.ApplyOptions{DryRun: applyset.DryRunServer})
 	if got := actions(rs); got != "created,created,created" {
@@ -142,7 +143,7 @@ func TestServerDryRunPredictsObjectsInANewNamespace(t *testing.T) {
 }
 
 func TestApplyReportsEachFailureAndGoesOn(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	objs := prepare(t, c, nil, map[string]string{"x.yaml": `apiVersion: v1
 kind: ConfigMap
 metadata: {name: a, namespace: nowhere}
@@ -158,7 +159,7 @@ metadata: {name: b}
 }
 
 func TestApplySendsNoGetAndAtMostConcurrencyRequests(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	var b strings.Builder
 	for i := range 40 {
 		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%d}\n", i)
@@ -227,7 +228,7 @@ func (f *flaky) PatchWithResult(ctx context.Context, gvr meta.GroupVersionResour
 }
 
 func TestApplyRetriesWhatTheServerGaveUpOnButNotConflicts(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	objs := prepare(t, c, nil, map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"})
 	fieldConflict := meta.NewConflict("", "configmaps", "a", "Apply failed with 1 conflict")
 	fieldConflict.Status.Details.Causes = []meta.StatusCause{{Type: "FieldManagerConflict", Field: ".data.a"}}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kl-dev/kl/pkg/api/meta"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/applyset"
 	"github.com/kl-dev/kl/pkg/cli/resource"
 )
@@ -24,7 +25,7 @@ metadata: {name: shop, namespace: ignored}
 `
 
 func TestPrepareResolvesNamespacesAndAddsTheSetLabel(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	set, _ := applyset.Named("web", "team")
 	mos := readManifests(t, map[string]string{"m.yaml": mixedNamespaces})
 	objs, err := applyset.Prepare(ctxT(t), resource.NewResolver(c), mos, applyset.PrepareOptions{Namespace: "team", Set: &set})
@@ -61,7 +62,7 @@ func TestPrepareResolvesNamespacesAndAddsTheSetLabel(t *testing.T) {
 }
 
 func TestPrepareNamesTheFileLineOfEveryProblem(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	mos := readManifests(t, map[string]string{"m.yaml": mixedNamespaces + `---
 apiVersion: example.com/v1
 kind: Gizmo

@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/kl-dev/kl/pkg/api/meta"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/applyset"
 	"github.com/kl-dev/kl/pkg/cli/resource"
 	"github.com/kl-dev/kl/pkg/client"
 )
 
 func TestRecordRoundTrips(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	set, _ := applyset.Named("shop", "default")
 	r, err := applyset.ReadRecord(ctxT(t), c.Dynamic(), set)
 	if err != nil || r.Exists || r.Len() != 0 {
@@ -60,7 +61,7 @@ func TestRecordRoundTrips(t *testing.T) {
 // without being a recorded member.
 func pruneFixture(t *testing.T) (*client.Client, applyset.Set, []*applyset.Object) {
 	t.Helper()
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	set, _ := applyset.Named("shop", "default")
 	objs := prepare(t, c, &set, map[string]string{"cms.yaml": `apiVersion: v1
 kind: ConfigMap

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -14,7 +13,7 @@ import (
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/api/resource"
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/kubelet/runtime"
 	"github.com/kl-dev/kl/pkg/kubelet/runtime/fake"
@@ -42,42 +41,7 @@ type cluster struct {
 
 func startCluster(t testing.TB) *cluster {
 	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("new apiserver: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("apiserver run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("apiserver did not stop within 10s")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("apiserver stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("apiserver not ready after 10s")
-	}
-	// The transport's idle connections are closed before the apiserver
-	// stops: one dialed but never used would hold its shutdown for 5s.
-	tr := &http.Transport{MaxIdleConnsPerHost: 128, IdleConnTimeout: time.Minute}
-	t.Cleanup(tr.CloseIdleConnections)
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}, Timeout: 10 * time.Second, Transport: tr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := apiservertest.StartClient(t)
 	return &cluster{
 		t: t, client: c,
 		pods:  client.NewResource[corev1.Pod](c, podsGVR, true),

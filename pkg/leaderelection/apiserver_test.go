@@ -2,55 +2,13 @@ package leaderelection
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http"
 	"testing"
 	"time"
 
 	coordinationv1 "github.com/kl-dev/kl/pkg/api/coordination/v1"
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/client"
 )
-
-// startAPIServer runs an in-memory apiserver on a loopback port for the test.
-func startAPIServer(t *testing.T) *client.Client {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("apiserver did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("apiserver stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("apiserver not ready after 10s")
-	}
-	// Close idle connections before the apiserver stops (its shutdown
-	// waits for connections that were dialed but never sent a request).
-	transport := &http.Transport{}
-	t.Cleanup(transport.CloseIdleConnections)
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}, Timeout: 5 * time.Second, Transport: transport})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // waitFor polls cond until it holds or timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
@@ -69,7 +27,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 // (create, optimistic update, release), and a released lease is taken over
 // long before the 15s lease duration.
 func TestAgainstAPIServer_OneLeaderThenReleaseHandsOver(t *testing.T) {
-	c := startAPIServer(t)
+	c := apiservertest.StartClient(t)
 	type cand struct {
 		el     *Elector
 		cancel context.CancelFunc

@@ -22,6 +22,7 @@ import (
 	"github.com/kl-dev/kl/pkg/api/intstr"
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/proxy"
 	"github.com/kl-dev/kl/pkg/proxy/internal/netlink"
@@ -41,39 +42,7 @@ type cluster struct {
 
 func startCluster(t testing.TB, mutate ...func(*apiserver.Config)) *cluster {
 	t.Helper()
-	cfg := apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.DiscardHandler),
-	}
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	srv, err := apiserver.New(cfg)
-	if err != nil {
-		t.Fatalf("new apiserver: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(waitFor):
-			t.Errorf("apiserver did not stop within %v", waitFor)
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("apiserver stopped: %v", err)
-	case <-time.After(waitFor):
-		t.Fatalf("apiserver not ready after %v", waitFor)
-	}
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := apiservertest.Client(t, apiservertest.Start(t, mutate...))
 	return &cluster{
 		client:    c,
 		services:  client.NewResource[corev1.Service](c, meta.GroupVersionResource{Version: "v1", Resource: "services"}, true).Namespace("default"),

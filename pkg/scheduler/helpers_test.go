@@ -3,9 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"sync"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/api/resource"
 	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/client"
 )
 
@@ -30,41 +29,7 @@ type cluster struct {
 
 func startCluster(tb testing.TB) *cluster {
 	tb.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		WatchCacheSize: 100000,
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			tb.Error("apiserver did not stop within 10s")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		tb.Fatalf("apiserver stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		tb.Fatal("apiserver not ready after 10s")
-	}
-	// Close the client's idle connections before the apiserver stops: a
-	// connection dialed for a request that was then cancelled stays open
-	// without a request, and the server's shutdown waits 5s for those.
-	transport := &http.Transport{MaxIdleConnsPerHost: 128}
-	tb.Cleanup(transport.CloseIdleConnections)
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}, Timeout: 30 * time.Second, Transport: transport})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	c := apiservertest.Client(tb, apiservertest.Start(tb, func(cfg *apiserver.Config) { cfg.WatchCacheSize = 100000 }))
 	return &cluster{
 		tb: tb, client: c,
 		pods:   client.NewResource[corev1.Pod](c, podsGVR, true),

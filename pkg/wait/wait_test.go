@@ -4,50 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kl-dev/kl/pkg/api/meta"
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/wait"
 )
-
-func startServer(t *testing.T) *client.Dynamic {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("apiserver did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	}
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}, Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.Dynamic()
-}
 
 var (
 	deployments = meta.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
@@ -138,7 +104,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestWaitFollowsStatusChangesUntilEverythingIsReady(t *testing.T) {
-	d := startServer(t)
+	d := apiservertest.StartClient(t).Dynamic()
 	targets := fixture(t, d)
 	var out syncBuffer
 	errc := make(chan error, 1)
@@ -178,7 +144,7 @@ func TestWaitFollowsStatusChangesUntilEverythingIsReady(t *testing.T) {
 }
 
 func TestWaitTimesOutNamingWhatIsNotReadyAndWhy(t *testing.T) {
-	d := startServer(t)
+	d := apiservertest.StartClient(t).Dynamic()
 	targets := fixture(t, d)
 	// The deployment's newest pod (created last; the name breaks a tie of
 	// the creation times, which have a resolution of a second) crash-loops;
@@ -213,7 +179,7 @@ func TestWaitTimesOutNamingWhatIsNotReadyAndWhy(t *testing.T) {
 }
 
 func TestWaitIgnoresWhatHasNothingToWaitFor(t *testing.T) {
-	d := startServer(t)
+	d := apiservertest.StartClient(t).Dynamic()
 	headless := `{"apiVersion":"v1","kind":"Service","metadata":{"name":"ext"},"spec":{"ports":[{"port":80}]}}`
 	obj, err := d.Create(context.Background(), services, "default", []byte(headless), client.CreateOptions{})
 	if err != nil {
@@ -233,7 +199,7 @@ func TestWaitIgnoresWhatHasNothingToWaitFor(t *testing.T) {
 }
 
 func TestWaitWithBarsEndsWithEveryObjectShown(t *testing.T) {
-	d := startServer(t)
+	d := apiservertest.StartClient(t).Dynamic()
 	targets := fixture(t, d)
 	patchStatus(t, d, deployments, "web", `{"status":{"observedGeneration":1,"replicas":2,"updatedReplicas":2,"readyReplicas":2,"availableReplicas":2}}`)
 	patchStatus(t, d, pods, "solo", `{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}`)
@@ -250,7 +216,7 @@ func TestWaitWithBarsEndsWithEveryObjectShown(t *testing.T) {
 }
 
 func TestWaitStopsWhenCancelled(t *testing.T) {
-	d := startServer(t)
+	d := apiservertest.StartClient(t).Dynamic()
 	targets := fixture(t, d)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)

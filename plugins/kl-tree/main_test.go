@@ -2,48 +2,15 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 )
-
-// startServer runs an in-process apiserver for the test and returns its URL.
-func startServer(t *testing.T) string {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("apiserver did not stop within 10s")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("apiserver stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("apiserver not ready after 10s")
-	}
-	return srv.URL()
-}
 
 // send sends obj as JSON and returns the decoded response, failing the
 // test on a status other than want.
@@ -94,7 +61,7 @@ var podSpec = map[string]any{"containers": []any{map[string]any{"name": "c", "im
 // web-7d4b9c -> two pods (one ready, one crash looping), plus an unrelated
 // pod, and returns the apiserver URL and when the first object was made.
 func cluster(t *testing.T) (string, time.Time) {
-	url := startServer(t)
+	url := apiservertest.Start(t)
 	start := time.Now()
 	labels := map[string]any{"app": "web"}
 	tmpl := map[string]any{"metadata": map[string]any{"labels": labels}, "spec": podSpec}
@@ -170,7 +137,7 @@ default      └─Pod/web-7d4b9c-fghij  False  CrashLoopBackOff  30d
 }
 
 func TestTree_Errors(t *testing.T) {
-	url := startServer(t)
+	url := apiservertest.Start(t)
 	tests := []struct {
 		name     string
 		server   string

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,7 @@ import (
 	"time"
 
 	"github.com/kl-dev/kl/pkg/api/meta"
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/applyset"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
@@ -117,26 +116,6 @@ func TestReporterPrintsInInputOrderWhateverOrderResultsComeIn(t *testing.T) {
 	}
 }
 
-// startServer runs an in-process apiserver and returns its URL.
-func startServer(t *testing.T) string {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	}
-	return srv.URL()
-}
-
 func testOptions(t *testing.T, url string) (*Options, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
@@ -185,7 +164,7 @@ func TestRunApplySendsNothingWhenAManifestIsInvalid(t *testing.T) {
 }
 
 func TestRunApplyThenPrune(t *testing.T) {
-	url := startServer(t)
+	url := apiservertest.Start(t)
 	dir := writeFiles(t, map[string]string{
 		"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
 		"b.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",

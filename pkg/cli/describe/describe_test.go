@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,48 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.txt")
-
-// startServer runs an in-process apiserver for one test and returns a
-// client of it.
-func startServer(t *testing.T) *client.Client {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("apiserver did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("apiserver not ready")
-	}
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // send sends body (JSON, with %s verbs filled from args) and returns the
 // response's metadata.uid.
@@ -149,7 +111,7 @@ var timestamps = regexp.MustCompile(`[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d
 
 func TestRunDescribe_Golden(t *testing.T) {
 	t.Setenv("TZ", "UTC")
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	// Describe "an hour" after the objects were created, so that every age
 	// is at least an hour and printed in whole minutes: created objects are
 	// 60m old, events 60m more than their offsets.
@@ -206,7 +168,7 @@ func TestRunDescribe_Golden(t *testing.T) {
 }
 
 func TestRunDescribe_SeveralObjectsAndErrors(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	now := time.Now()
 	fixture(t, c, now)
 	run := func(selector string, args ...string) (string, string, error) {
@@ -233,7 +195,7 @@ func TestRunDescribe_SeveralObjectsAndErrors(t *testing.T) {
 }
 
 func TestRunDescribe_NothingFound(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	ios, _, out, errOut := iostreams.Test()
 	err := runDescribe(context.Background(), &Options{
 		IO: ios, Client: func() (*client.Client, error) { return c, nil },

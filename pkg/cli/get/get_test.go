@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kl-dev/kl/pkg/api/meta"
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
@@ -53,42 +52,6 @@ func TestNewCmdGet_ParsesFlags(t *testing.T) {
 	}
 }
 
-// startServer runs an in-process apiserver for one test and returns a
-// client of it.
-func startServer(t *testing.T) *client.Client {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("apiserver did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("apiserver not ready")
-	}
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -127,7 +90,7 @@ func post(t *testing.T, c *client.Client, path, body string) {
 }
 
 func TestRunGet_WatchPrintsListThenOneRowPerChange(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	post(t, c, "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"a"},"data":{"k":"v"}}`)
 
 	out, errOut := &syncBuffer{}, &syncBuffer{}
@@ -171,7 +134,7 @@ func TestRunGet_WatchPrintsListThenOneRowPerChange(t *testing.T) {
 }
 
 func TestRunGet_WatchRejectsSeveralTypes(t *testing.T) {
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	ios, _, _, _ := iostreams.Test()
 	err := runGet(context.Background(), &Options{
 		IO: ios, Client: func() (*client.Client, error) { return c, nil },

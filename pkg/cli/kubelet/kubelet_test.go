@@ -3,7 +3,6 @@ package kubelet
 import (
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,7 +13,7 @@ import (
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/api/resource"
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
@@ -249,34 +248,9 @@ func TestKubelet_RejectsInvalidFlagsBeforeStarting(t *testing.T) {
 	}
 }
 
-// startAPIServer runs an in-process apiserver and returns its URL.
-func startAPIServer(t *testing.T) string {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case <-srv.Ready():
-	case <-time.After(10 * time.Second):
-		t.Fatal("apiserver not ready")
-	}
-	return srv.URL()
-}
-
 func TestKubelet_RunsAFakeNodeUntilCancelled(t *testing.T) {
 	isolate(t)
-	url := startAPIServer(t)
+	url := apiservertest.Start(t)
 	ios, _, _, _ := iostreams.Test()
 	f := cmdutil.NewFactory(ios)
 	f.Global.Server = url

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -18,7 +17,7 @@ import (
 
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
@@ -194,34 +193,9 @@ func TestProxy_RejectsInvalidFlagsBeforeStarting(t *testing.T) {
 	}
 }
 
-// startAPIServer runs an in-process apiserver and returns its URL.
-func startAPIServer(t *testing.T) string {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case <-srv.Ready():
-	case <-time.After(10 * time.Second):
-		t.Fatal("apiserver not ready")
-	}
-	return srv.URL()
-}
-
 func TestProxy_ServesANodePortUntilCancelled(t *testing.T) {
 	isolate(t)
-	url := startAPIServer(t)
+	url := apiservertest.Start(t)
 
 	// A backend, and a NodePort Service whose Endpoints point at it.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	appsv1 "github.com/kl-dev/kl/pkg/api/apps/v1"
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
@@ -65,42 +64,6 @@ var (
 
 const namespace = "default"
 
-// startServer starts an in-memory apiserver for the test and returns a
-// client of it.
-func startServer(t *testing.T) *client.Client {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("apiserver did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("apiserver not ready")
-	}
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func template(app string) corev1.PodTemplateSpec {
 	return corev1.PodTemplateSpec{
 		ObjectMeta: meta.ObjectMeta{Labels: map[string]string{"app": app}},
@@ -116,7 +79,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	c := startServer(t)
+	c := apiservertest.StartClient(t)
 	ctx := context.Background()
 	d := &appsv1.Deployment{
 		ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: namespace},

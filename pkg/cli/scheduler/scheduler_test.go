@@ -19,7 +19,7 @@ import (
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/api/resource"
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
@@ -249,44 +249,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startAPIServer(t *testing.T) *client.Client {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("apiserver did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("apiserver stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("apiserver not ready after 10s")
-	}
-	// Idle connections are closed before the apiserver stops, whose
-	// shutdown waits for connections dialed but never used.
-	transport := &http.Transport{}
-	t.Cleanup(transport.CloseIdleConnections)
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}, Timeout: 10 * time.Second, Transport: transport})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -304,7 +266,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // releases the lease and returns nil.
 func TestRunScheduler_LeadsSchedulesServesMetricsAndReleases(t *testing.T) {
 	isolate(t)
-	c := startAPIServer(t)
+	c := apiservertest.StartClient(t)
 	ctx := context.Background()
 	node := &corev1.Node{
 		ObjectMeta: meta.ObjectMeta{Name: "n1"},

@@ -13,8 +13,6 @@ package controllertest
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"reflect"
 	"slices"
 	"strconv"
@@ -23,7 +21,7 @@ import (
 	"time"
 
 	"github.com/kl-dev/kl/pkg/api/meta"
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/client/informer"
 )
@@ -176,39 +174,8 @@ func StartAPIServer(t testing.TB) *client.Client {
 // StartAPIServerURL is StartAPIServer that also returns the server's URL.
 func StartAPIServerURL(t testing.TB) (*client.Client, string) {
 	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("new apiserver: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("apiserver: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("apiserver did not stop within 10s")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("apiserver stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("apiserver not ready after 10s")
-	}
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, srv.URL()
+	url := apiservertest.Start(t)
+	return apiservertest.Client(t, url), url
 }
 
 // Eventually polls cond every 10ms until it returns nil, failing the test

@@ -9,7 +9,6 @@ package kubelettest
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/api/resource"
 	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/kubelet"
 	"github.com/kl-dev/kl/pkg/kubelet/runtime"
@@ -51,36 +51,10 @@ func Start(t testing.TB, mutate ...func(*kubelet.Config)) *Cluster {
 	if os.Getenv("KL_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err := apiserver.New(apiserver.Config{ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory", Logger: logger})
-	if err != nil {
-		t.Fatalf("new apiserver: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("apiserver did not stop within 10s")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("apiserver stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("apiserver not ready after 10s")
-	}
-	tr := &http.Transport{IdleConnTimeout: time.Minute}
-	t.Cleanup(tr.CloseIdleConnections)
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}, Timeout: 10 * time.Second, Transport: tr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := apiservertest.Start(t, func(c *apiserver.Config) { c.Logger = logger })
+	c := apiservertest.Client(t, url)
 	cl := &Cluster{
-		URL: srv.URL(), Client: c, Node: "n1",
+		URL: url, Client: c, Node: "n1",
 		Pods: client.NewResource[corev1.Pod](c, meta.GroupVersionResource{Version: "v1", Resource: "pods"}, true),
 	}
 	cfg := kubelet.Config{

@@ -5,13 +5,10 @@ package apitest
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http"
 	"testing"
 	"time"
 
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/controller"
 )
@@ -20,44 +17,7 @@ import (
 // server stops when the test ends.
 func Start(t testing.TB) *client.Client {
 	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("new apiserver: %v", err)
-	}
-	// The test's own transport, so that its idle connections can be
-	// closed before the server stops: the server's graceful shutdown
-	// waits up to 5s for a connection that was opened but never used.
-	tr := &http.Transport{MaxIdleConnsPerHost: 64}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("apiserver run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("apiserver did not stop within 10s")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("apiserver stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("apiserver not ready after 10s")
-	}
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}, Timeout: 10 * time.Second, Transport: tr})
-	if err != nil {
-		t.Fatalf("client: %v", err)
-	}
-	return c
+	return apiservertest.StartClient(t)
 }
 
 // Timeout bounds every Eventually.
