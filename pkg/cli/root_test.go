@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
+	"github.com/kl-dev/kl/pkg/cli/internal/clitest"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 )
 
@@ -26,15 +26,7 @@ type result struct {
 
 // isolate clears KL_* variables and HOME so the environment cannot change
 // results.
-func isolate(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KL_") {
-			t.Setenv(k, "")
-		}
-	}
-	t.Setenv("HOME", t.TempDir())
-}
+func isolate(t *testing.T) { clitest.Isolate(t) }
 
 // kl runs kl with args the way Main does, with test streams.
 func kl(t *testing.T, args ...string) result {

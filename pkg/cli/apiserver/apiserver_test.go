@@ -1,62 +1,28 @@
 package apiserver
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/kl-dev/kl/pkg/apiserver"
-	"github.com/kl-dev/kl/pkg/cli/cmdutil"
-	"github.com/kl-dev/kl/pkg/cli/iostreams"
+	"github.com/kl-dev/kl/pkg/cli/internal/clitest"
 )
 
 // isolate gives the test an empty home directory and no KL_* variables, so
 // the developer's or CI's environment cannot change results. It returns the
 // home directory.
-func isolate(t *testing.T) string {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KL_") {
-			t.Setenv(k, "")
-		}
-	}
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	return home
-}
+func isolate(t *testing.T) string { return clitest.Isolate(t) }
 
 // parse runs `kl apiserver args` without starting a server and returns the
 // options the server would get.
 func parse(t *testing.T, args ...string) (*Options, error) {
-	t.Helper()
-	ios, _, out, _ := iostreams.Test()
-	var got *Options
-	cmd := NewCmdAPIServer(cmdutil.NewFactory(ios), func(o *Options) error {
-		got = o
-		return nil
-	})
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(out)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	if err := cmd.ExecuteContext(t.Context()); err != nil {
-		return nil, err
-	}
-	if got == nil {
-		t.Fatal("run function not called")
-	}
-	return got, nil
+	return clitest.Parse(t, NewCmdAPIServer, args...)
 }
 
 func writeFile(t *testing.T, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "apiserver.yaml")
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return clitest.WriteFile(t, "apiserver.yaml", content)
 }
 
 func TestAPIServer_DefaultsFollowDesign(t *testing.T) {

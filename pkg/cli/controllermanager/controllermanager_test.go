@@ -3,8 +3,6 @@ package controllermanager
 import (
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
+	"github.com/kl-dev/kl/pkg/cli/internal/clitest"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/controller"
@@ -23,46 +22,16 @@ import (
 )
 
 // isolate gives the test an empty home directory and no KL_* variables.
-func isolate(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KL_") {
-			t.Setenv(k, "")
-		}
-	}
-	t.Setenv("HOME", t.TempDir())
-}
+func isolate(t *testing.T) { clitest.Isolate(t) }
 
 // parse runs `kl controller-manager args` without starting anything and
 // returns the options.
 func parse(t *testing.T, args ...string) (*Options, error) {
-	t.Helper()
-	ios, _, _, _ := iostreams.Test()
-	var got *Options
-	cmd := NewCmdControllerManager(cmdutil.NewFactory(ios), func(o *Options) error {
-		got = o
-		return nil
-	})
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	if err := cmd.ExecuteContext(t.Context()); err != nil {
-		return nil, err
-	}
-	if got == nil {
-		t.Fatal("run function not called")
-	}
-	return got, nil
+	return clitest.Parse(t, NewCmdControllerManager, args...)
 }
 
 func writeFile(t *testing.T, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "controller-manager.yaml")
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return clitest.WriteFile(t, "controller-manager.yaml", content)
 }
 
 func TestControllerManager_Defaults(t *testing.T) {

@@ -2,7 +2,6 @@ package exec_test
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/cli"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
+	"github.com/kl-dev/kl/pkg/cli/internal/clitest"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/kubelet/kubelettest"
@@ -22,15 +22,7 @@ type result struct {
 }
 
 // isolate keeps the developer's KL_* variables and home out of the test.
-func isolate(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KL_") {
-			t.Setenv(k, "")
-		}
-	}
-	t.Setenv("HOME", t.TempDir())
-}
+func isolate(t *testing.T) { clitest.Isolate(t) }
 
 // run runs kl against the cluster as a user would.
 func run(t *testing.T, c *kubelettest.Cluster, args ...string) result {

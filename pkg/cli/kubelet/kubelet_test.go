@@ -15,6 +15,7 @@ import (
 	"github.com/kl-dev/kl/pkg/api/resource"
 	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
+	"github.com/kl-dev/kl/pkg/cli/internal/clitest"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/kubelet"
@@ -23,48 +24,16 @@ import (
 // isolate gives the test an empty home directory and no KL_* variables, so
 // the developer's or CI's environment cannot change results. It returns the
 // home directory.
-func isolate(t *testing.T) string {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KL_") {
-			t.Setenv(k, "")
-		}
-	}
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	return home
-}
+func isolate(t *testing.T) string { return clitest.Isolate(t) }
 
 // parse runs `kl kubelet args` without starting anything and returns the
 // options the kubelet would get.
 func parse(t *testing.T, args ...string) (*Options, error) {
-	t.Helper()
-	ios, _, out, _ := iostreams.Test()
-	var got *Options
-	cmd := NewCmdKubelet(cmdutil.NewFactory(ios), func(o *Options) error {
-		got = o
-		return nil
-	})
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(out)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	if err := cmd.ExecuteContext(t.Context()); err != nil {
-		return nil, err
-	}
-	if got == nil {
-		t.Fatal("run function not called")
-	}
-	return got, nil
+	return clitest.Parse(t, NewCmdKubelet, args...)
 }
 
 func writeFile(t *testing.T, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "kubelet.yaml")
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return clitest.WriteFile(t, "kubelet.yaml", content)
 }
 
 func TestKubelet_DefaultsFollowDesign(t *testing.T) {

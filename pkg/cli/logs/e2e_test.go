@@ -3,7 +3,6 @@ package logs_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/cli"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
+	"github.com/kl-dev/kl/pkg/cli/internal/clitest"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/kubelet/kubelettest"
@@ -43,15 +43,7 @@ type result struct {
 }
 
 // isolate keeps the developer's KL_* variables and home out of the test.
-func isolate(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KL_") {
-			t.Setenv(k, "")
-		}
-	}
-	t.Setenv("HOME", t.TempDir())
-}
+func isolate(t *testing.T) { clitest.Isolate(t) }
 
 // kl runs kl against the cluster as a user would.
 func kl(ctx context.Context, c *kubelettest.Cluster, stdout, stderr *syncBuffer, args ...string) int {

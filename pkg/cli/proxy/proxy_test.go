@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
+	"github.com/kl-dev/kl/pkg/cli/internal/clitest"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/proxy"
@@ -26,46 +25,16 @@ import (
 
 // isolate gives the test an empty home directory and no KL_* variables, so
 // the developer's or CI's environment cannot change results.
-func isolate(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KL_") {
-			t.Setenv(k, "")
-		}
-	}
-	t.Setenv("HOME", t.TempDir())
-}
+func isolate(t *testing.T) { clitest.Isolate(t) }
 
 // parse runs `kl proxy args` without starting anything and returns the
 // options the proxy would get.
 func parse(t *testing.T, args ...string) (*Options, error) {
-	t.Helper()
-	ios, _, out, _ := iostreams.Test()
-	var got *Options
-	cmd := NewCmdProxy(cmdutil.NewFactory(ios), func(o *Options) error {
-		got = o
-		return nil
-	})
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(out)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	if err := cmd.ExecuteContext(t.Context()); err != nil {
-		return nil, err
-	}
-	if got == nil {
-		t.Fatal("run function not called")
-	}
-	return got, nil
+	return clitest.Parse(t, NewCmdProxy, args...)
 }
 
 func writeFile(t *testing.T, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "proxy.yaml")
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return clitest.WriteFile(t, "proxy.yaml", content)
 }
 
 func TestProxy_Defaults(t *testing.T) {

@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -21,6 +19,7 @@ import (
 	"github.com/kl-dev/kl/pkg/api/resource"
 	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
+	"github.com/kl-dev/kl/pkg/cli/internal/clitest"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/leaderelection"
@@ -30,46 +29,16 @@ import (
 )
 
 // isolate gives the test an empty home directory and no KL_* variables.
-func isolate(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KL_") {
-			t.Setenv(k, "")
-		}
-	}
-	t.Setenv("HOME", t.TempDir())
-}
+func isolate(t *testing.T) { clitest.Isolate(t) }
 
 // parse runs `kl scheduler args` without starting anything and returns
 // the options it would run with.
 func parse(t *testing.T, args ...string) (*Options, error) {
-	t.Helper()
-	ios, _, out, _ := iostreams.Test()
-	var got *Options
-	cmd := NewCmdScheduler(cmdutil.NewFactory(ios), func(o *Options) error {
-		got = o
-		return nil
-	})
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(out)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	if err := cmd.ExecuteContext(t.Context()); err != nil {
-		return nil, err
-	}
-	if got == nil {
-		t.Fatal("run function not called")
-	}
-	return got, nil
+	return clitest.Parse(t, NewCmdScheduler, args...)
 }
 
 func writeFile(t *testing.T, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "scheduler.yaml")
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return clitest.WriteFile(t, "scheduler.yaml", content)
 }
 
 func TestScheduler_DefaultsFollowDesign(t *testing.T) {
