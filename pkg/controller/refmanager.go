@@ -45,6 +45,27 @@ type Claimer[PT meta.Object] struct {
 	Release func(ctx context.Context, obj PT) error
 }
 
+// RecheckOwner returns a Claimer.CanAdopt that re-reads the owner with get
+// and refuses adoptions when it is gone (another UID under its name) or
+// being deleted. kind names the owner in errors.
+func RecheckOwner[PT meta.Object](owner meta.Object, kind string, get func(ctx context.Context, namespace, name string) (PT, error)) func(context.Context) error {
+	m := owner.GetObjectMeta()
+	return func(ctx context.Context) error {
+		fresh, err := get(ctx, m.Namespace, m.Name)
+		if err != nil {
+			return fmt.Errorf("re-read %s %s/%s before adopting: %w", kind, m.Namespace, m.Name, err)
+		}
+		fm := fresh.GetObjectMeta()
+		if fm.UID != m.UID {
+			return fmt.Errorf("%s %s/%s is gone: got uid %s, wanted %s", kind, m.Namespace, m.Name, fm.UID, m.UID)
+		}
+		if fm.DeletionTimestamp != nil {
+			return fmt.Errorf("%s %s/%s is being deleted", kind, m.Namespace, m.Name)
+		}
+		return nil
+	}
+}
+
 // Claim returns the objects of objs the owner owns after adopting and
 // releasing. Failed adoptions and releases are returned as one error, with
 // the objects that could be claimed.

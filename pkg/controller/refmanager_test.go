@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	appsv1 "github.com/kl-dev/kl/pkg/api/apps/v1"
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/controller"
@@ -112,5 +114,35 @@ func TestAdoptAndReleasePatches(t *testing.T) {
 	}
 	if got := string(controller.ReleasePatch("uid-rs", "uid-pod")); got != `{"metadata":{"ownerReferences":[{"$patch":"delete","uid":"uid-rs"}],"uid":"uid-pod"}}` {
 		t.Errorf("release patch %s", got)
+	}
+}
+
+// RecheckOwner lets adoptions through only for the owner the cache showed,
+// alive: not for another object under its name, one being deleted, or
+// when it cannot be read.
+func TestRecheckOwner(t *testing.T) {
+	owner := &appsv1.ReplicaSet{ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "ns", UID: "u1"}}
+	now := meta.Now()
+	for _, tt := range []struct {
+		name  string
+		fresh *appsv1.ReplicaSet
+		err   error
+		want  string
+	}{
+		{"same owner", &appsv1.ReplicaSet{ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "ns", UID: "u1"}}, nil, ""},
+		{"recreated", &appsv1.ReplicaSet{ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "ns", UID: "u2"}}, nil, "ReplicaSet ns/web is gone: got uid u2, wanted u1"},
+		{"being deleted", &appsv1.ReplicaSet{ObjectMeta: meta.ObjectMeta{Name: "web", Namespace: "ns", UID: "u1", DeletionTimestamp: &now}}, nil, "ReplicaSet ns/web is being deleted"},
+		{"unreadable", nil, errors.New("boom"), "re-read ReplicaSet ns/web before adopting: boom"},
+	} {
+		check := controller.RecheckOwner(owner, "ReplicaSet", func(_ context.Context, ns, name string) (*appsv1.ReplicaSet, error) {
+			if ns != "ns" || name != "web" {
+				t.Fatalf("read %s/%s, want ns/web", ns, name)
+			}
+			return tt.fresh, tt.err
+		})
+		err := check(context.Background())
+		if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
 	}
 }

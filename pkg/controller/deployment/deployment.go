@@ -335,19 +335,7 @@ func (c *Controller) replicaSetsFor(ctx context.Context, d *appsv1.Deployment, s
 	cl := controller.Claimer[*appsv1.ReplicaSet]{
 		Owner:    d,
 		Selector: sel,
-		CanAdopt: func(ctx context.Context) error {
-			fresh, err := c.api.getDeployment(ctx, d.Namespace, d.Name)
-			if err != nil {
-				return fmt.Errorf("re-read Deployment %s/%s before adopting: %w", d.Namespace, d.Name, err)
-			}
-			if fresh.UID != d.UID {
-				return fmt.Errorf("deployment %s/%s is gone: got uid %s, wanted %s", d.Namespace, d.Name, fresh.UID, d.UID)
-			}
-			if fresh.DeletionTimestamp != nil {
-				return fmt.Errorf("deployment %s/%s is being deleted", d.Namespace, d.Name)
-			}
-			return nil
-		},
+		CanAdopt: controller.RecheckOwner(d, "Deployment", c.api.getDeployment),
 		Adopt: func(ctx context.Context, rs *appsv1.ReplicaSet) error {
 			return c.api.patchReplicaSet(ctx, rs.Namespace, rs.Name, controller.AdoptPatch(ref, rs.UID))
 		},

@@ -373,19 +373,7 @@ func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, sel m
 	cl := controller.Claimer[*corev1.Pod]{
 		Owner:    rs,
 		Selector: sel,
-		CanAdopt: func(ctx context.Context) error {
-			fresh, err := c.api.getReplicaSet(ctx, rs.Namespace, rs.Name)
-			if err != nil {
-				return fmt.Errorf("re-read ReplicaSet %s/%s before adopting: %w", rs.Namespace, rs.Name, err)
-			}
-			if fresh.UID != rs.UID {
-				return fmt.Errorf("ReplicaSet %s/%s is gone: got uid %s, wanted %s", rs.Namespace, rs.Name, fresh.UID, rs.UID)
-			}
-			if fresh.DeletionTimestamp != nil {
-				return fmt.Errorf("ReplicaSet %s/%s is being deleted", rs.Namespace, rs.Name)
-			}
-			return nil
-		},
+		CanAdopt: controller.RecheckOwner(rs, "ReplicaSet", c.api.getReplicaSet),
 		Adopt: func(ctx context.Context, p *corev1.Pod) error {
 			return c.api.patchPod(ctx, p.Namespace, p.Name, controller.AdoptPatch(ref, p.UID))
 		},
