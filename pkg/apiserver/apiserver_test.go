@@ -171,7 +171,8 @@ func TestWatchFromRevisionSeesExactlyTheLaterEvents(t *testing.T) {
 		last = evRV
 	}
 	w.none(t, 200*time.Millisecond)
-	// Live events follow.
+	// Live events follow, of this namespace only.
+	ts.post("/api/v1/namespaces/kube-system/configmaps", configMap("elsewhere", nil)).must(t, http.StatusCreated)
 	ts.post("/api/v1/namespaces/default/configmaps", configMap("c", nil)).must(t, http.StatusCreated)
 	if typ, name := eventName(w.next(t)); typ != "ADDED" || name != "c" {
 		t.Fatalf("live event = %s %s", typ, name)

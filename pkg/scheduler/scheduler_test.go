@@ -315,11 +315,13 @@ func attempts(t *testing.T, s *Scheduler, result string) float64 {
 // TestScheduler_SharedInformers: given informers its process shares (kl
 // server's), the scheduler adds its handlers to them instead of making its
 // own, and schedules as before: a pod that fits nowhere waits until a pod
-// deletion, seen through the shared cache, frees a node.
+// deletion, seen through the shared cache, frees a node. The shared pod
+// informer here sees namespace default only, so a pod elsewhere stays
+// unscheduled: the scheduler watched nothing of its own.
 func TestScheduler_SharedInformers(t *testing.T) {
 	c := startCluster(t)
 	deletedPodFreesItsNode(t, c, func() Config {
-		pods := informer.New(client.NewResource[corev1.Pod](c.client, podsGVR, true), informer.Options[*corev1.Pod]{})
+		pods := informer.New(client.NewResource[corev1.Pod](c.client, podsGVR, true).Namespace("default"), informer.Options[*corev1.Pod]{})
 		nodes := informer.New(client.NewResource[corev1.Node](c.client, nodesGVR, false), informer.Options[*corev1.Node]{})
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -328,6 +330,23 @@ func TestScheduler_SharedInformers(t *testing.T) {
 		t.Cleanup(func() { cancel(); wg.Wait() })
 		return Config{Pods: pods, Nodes: nodes}
 	})
+	c.createNode(newNode("n2", "4", "8Gi", 110))
+	c.createPod(newPod("elsewhere", "100m", "10Mi", func(p *corev1.Pod) { p.Namespace = "kube-system" }))
+	c.createPod(newPod("third", "100m", "10Mi"))
+	eventually(t, 30*time.Second, func() string {
+		if c.getPod("third").Spec.NodeName == "" {
+			return "third not bound"
+		}
+		return ""
+	})
+	time.Sleep(200 * time.Millisecond) // a scheduler with its own pod informer binds within this
+	p, err := c.pods.Namespace("kube-system").Get(context.Background(), "elsewhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Spec.NodeName != "" {
+		t.Errorf("pod kube-system/elsewhere was bound to %s: the scheduler watched pods beyond the shared informer", p.Spec.NodeName)
+	}
 }
 
 // TestNew_RejectsHalfSharedInformersAndSharingWithLeaderElection.

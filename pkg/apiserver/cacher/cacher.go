@@ -272,6 +272,9 @@ func (c *Cacher) apply(se storage.Event) {
 	}
 	rc.record(ev, c.cfg.HistorySize)
 	for id, w := range rc.watchers {
+		if !strings.HasPrefix(ev.Object.Key, w.within) {
+			continue
+		}
 		select {
 		case w.ch <- ev:
 		default:
@@ -447,6 +450,7 @@ func (c *Cacher) Get(resource, key string) (*Object, int64, bool) {
 type Watcher struct {
 	c        *Cacher
 	resource string
+	within   string // key prefix of the objects watched (a namespace's)
 	id       int
 	ch       chan Event
 	closed   bool
@@ -500,7 +504,7 @@ func (c *Cacher) Watch(ctx context.Context, resource, within string, fromRV int6
 	if rc == nil {
 		return nil, fmt.Errorf("resource %s is not cached", resource)
 	}
-	w := &Watcher{c: c, resource: resource, id: c.nextID}
+	w := &Watcher{c: c, resource: resource, within: within, id: c.nextID}
 	c.nextID++
 	var backlog []Event
 	if fromRV > 0 {

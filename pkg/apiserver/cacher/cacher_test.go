@@ -155,3 +155,46 @@ func TestSlowWatcherIsClosedNotBlocking(t *testing.T) {
 		t.Fatalf("slow watcher received %d events, buffer is 8", n)
 	}
 }
+
+// A watch within a prefix (one namespace) gets only that namespace's
+// events: from history, at its start and as they happen.
+func TestWatchWithinAPrefixSeesOnlyIt(t *testing.T) {
+	c, s := startCacher(t, 100)
+	ctx := context.Background()
+	r1 := put(t, s, "/registry/things/a/x")
+	put(t, s, "/registry/things/b/x")
+	r3 := put(t, s, "/registry/things/a/y")
+	if err := c.WaitFresh(ctx, r3); err != nil {
+		t.Fatal(err)
+	}
+	fromHistory, err := c.Watch(ctx, "/registry/things/", "/registry/things/a/", r1-1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromHistory.Stop()
+	live, err := c.Watch(ctx, "/registry/things/", "/registry/things/a/", 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Stop()
+	if len(live.Initial) != 2 {
+		t.Fatalf("initial objects %d, want the 2 of namespace a", len(live.Initial))
+	}
+	put(t, s, "/registry/things/b/z")
+	r5 := put(t, s, "/registry/things/a/z")
+	for _, w := range []*Watcher{fromHistory, live} {
+		var got []string
+		for {
+			ev := next(t, w)
+			got = append(got, ev.Object.Key)
+			if ev.RV == r5 {
+				break
+			}
+		}
+		for _, k := range got {
+			if !strings.HasPrefix(k, "/registry/things/a/") {
+				t.Errorf("watch within namespace a got an event of %s (all: %v)", k, got)
+			}
+		}
+	}
+}
