@@ -137,26 +137,25 @@ func specReplicas(rs *appsv1.ReplicaSet) int32 { return replicasOf(rs.Spec.Repli
 
 func deploymentReplicas(d *appsv1.Deployment) int32 { return replicasOf(d.Spec.Replicas) }
 
-// sumSpec is the sum of spec.replicas.
-func sumSpec(rss []*appsv1.ReplicaSet) int32 {
+// sum adds f over the ReplicaSets of rss (nil ones skipped).
+func sum(rss []*appsv1.ReplicaSet, f func(*appsv1.ReplicaSet) int32) int32 {
 	var n int32
 	for _, rs := range rss {
 		if rs != nil {
-			n += specReplicas(rs)
+			n += f(rs)
 		}
 	}
 	return n
 }
 
+// sumSpec is the sum of spec.replicas.
+func sumSpec(rss []*appsv1.ReplicaSet) int32 {
+	return sum(rss, func(rs *appsv1.ReplicaSet) int32 { return specReplicas(rs) })
+}
+
 // sumStatus is the sum of status.replicas.
 func sumStatus(rss []*appsv1.ReplicaSet) int32 {
-	var n int32
-	for _, rs := range rss {
-		if rs != nil {
-			n += rs.Status.Replicas
-		}
-	}
-	return n
+	return sum(rss, func(rs *appsv1.ReplicaSet) int32 { return rs.Status.Replicas })
 }
 
 // sumLive bounds the pods that may exist for rss from above: a ReplicaSet
@@ -166,33 +165,15 @@ func sumStatus(rss []*appsv1.ReplicaSet) int32 {
 // update from creating new pods before the old ones it scaled away are
 // gone, so live pods never exceed replicas + maxSurge.
 func sumLive(rss []*appsv1.ReplicaSet) int32 {
-	var n int32
-	for _, rs := range rss {
-		if rs != nil {
-			n += max(specReplicas(rs), rs.Status.Replicas)
-		}
-	}
-	return n
+	return sum(rss, func(rs *appsv1.ReplicaSet) int32 { return max(specReplicas(rs), rs.Status.Replicas) })
 }
 
 func sumReady(rss []*appsv1.ReplicaSet) int32 {
-	var n int32
-	for _, rs := range rss {
-		if rs != nil {
-			n += rs.Status.ReadyReplicas
-		}
-	}
-	return n
+	return sum(rss, func(rs *appsv1.ReplicaSet) int32 { return rs.Status.ReadyReplicas })
 }
 
 func sumAvailable(rss []*appsv1.ReplicaSet) int32 {
-	var n int32
-	for _, rs := range rss {
-		if rs != nil {
-			n += rs.Status.AvailableReplicas
-		}
-	}
-	return n
+	return sum(rss, func(rs *appsv1.ReplicaSet) int32 { return rs.Status.AvailableReplicas })
 }
 
 // sumAvailableAfterScaleDown bounds available pods from below: a
@@ -202,13 +183,7 @@ func sumAvailable(rss []*appsv1.ReplicaSet) int32 {
 // than the (possibly not yet updated) status keeps a rolling update from
 // scaling down twice on one stale count.
 func sumAvailableAfterScaleDown(rss []*appsv1.ReplicaSet) int32 {
-	var n int32
-	for _, rs := range rss {
-		if rs != nil {
-			n += min(specReplicas(rs), rs.Status.AvailableReplicas)
-		}
-	}
-	return n
+	return sum(rss, func(rs *appsv1.ReplicaSet) int32 { return min(specReplicas(rs), rs.Status.AvailableReplicas) })
 }
 
 // activeReplicaSets keeps the ReplicaSets with spec.replicas > 0.
