@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/resource"
@@ -34,17 +35,8 @@ type Options struct {
 	Storage  string
 	SANs     []string
 
-	NoAgent        bool
-	NoProxy        bool
-	ProxyIPMode    string
-	NodeName       string
-	Runtime        string
-	Capacity       string
-	NodeIP         string
-	FakeStartDelay time.Duration
-	// NodeLeaseDuration is the node lease's duration; the kubelet renews
-	// the lease every quarter of it.
-	NodeLeaseDuration time.Duration
+	NoAgent bool
+	NodeOptions
 
 	NodeMonitorGracePeriod time.Duration
 	PodEvictionTimeout     time.Duration
@@ -103,7 +95,7 @@ a Docker Engine answers, otherwise fake (simulated pods), with a warning.`,
 	fl.BoolVar(&opts.Insecure, "insecure", false, "serve plain HTTP without authentication (loopback addresses only)")
 	fl.StringVar(&opts.Storage, "storage", "badger", "store: badger or memory")
 	fl.StringArrayVar(&opts.SANs, "san", nil, "extra name or IP for the apiserver certificate (repeatable)")
-	addNodeFlags(cmd, &opts.NodeName, &opts.Runtime, &opts.Capacity, &opts.NodeIP, &opts.FakeStartDelay, &opts.NodeLeaseDuration, &opts.NoProxy, &opts.ProxyIPMode)
+	opts.NodeOptions.addFlags(cmd.Flags())
 	fl.BoolVar(&opts.NoAgent, "no-agent", false, "run no node in the server (control plane only)")
 	fl.DurationVar(&opts.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may stay silent before it turns NotReady")
 	fl.DurationVar(&opts.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on an unreachable node before they are deleted")
@@ -113,17 +105,31 @@ a Docker Engine answers, otherwise fake (simulated pods), with a warning.`,
 	return cmd
 }
 
-func addNodeFlags(cmd *cobra.Command, name, rt, capacity, nodeIP *string, delay, lease *time.Duration, noProxy *bool, ipMode *string) {
+// NodeOptions are the flags of the node kl server (unless --no-agent)
+// and kl agent run.
+type NodeOptions struct {
+	NodeName       string
+	Runtime        string
+	Capacity       string
+	NodeIP         string
+	FakeStartDelay time.Duration
+	// NodeLeaseDuration is the node lease's duration; the kubelet renews
+	// the lease every quarter of it.
+	NodeLeaseDuration time.Duration
+	NoProxy           bool
+	ProxyIPMode       string
+}
+
+func (o *NodeOptions) addFlags(fl *pflag.FlagSet) {
 	host, _ := os.Hostname()
-	fl := cmd.Flags()
-	fl.BoolVar(noProxy, "no-proxy", false, "run no service proxy on this node (nodes sharing one machine share its ports: run one proxy per machine)")
-	fl.StringVar(ipMode, "proxy-cluster-ip-mode", "auto", "how the proxy makes ClusterIPs reachable: auto, dummy-interface or off (NodePorts only)")
-	fl.StringVar(name, "node-name", strings.ToLower(host), "name of this node")
-	fl.StringVar(rt, "runtime", "", "container runtime: docker or fake (default: docker when a Docker Engine answers, else fake)")
-	fl.StringVar(capacity, "capacity", "", "node capacity, e.g. cpu=4,memory=8Gi,pods=110 (default: this machine's)")
-	fl.StringVar(nodeIP, "node-ip", "127.0.0.1", "the node's address (InternalIP)")
-	fl.DurationVar(delay, "fake-start-delay", 0, "with --runtime fake, how long containers take to start")
-	fl.DurationVar(lease, "node-lease-duration", 40*time.Second, "duration of the node's Lease, renewed every quarter of it; keep it at most the server's --node-monitor-grace-period")
+	fl.BoolVar(&o.NoProxy, "no-proxy", false, "run no service proxy on this node (nodes sharing one machine share its ports: run one proxy per machine)")
+	fl.StringVar(&o.ProxyIPMode, "proxy-cluster-ip-mode", "auto", "how the proxy makes ClusterIPs reachable: auto, dummy-interface or off (NodePorts only)")
+	fl.StringVar(&o.NodeName, "node-name", strings.ToLower(host), "name of this node")
+	fl.StringVar(&o.Runtime, "runtime", "", "container runtime: docker or fake (default: docker when a Docker Engine answers, else fake)")
+	fl.StringVar(&o.Capacity, "capacity", "", "node capacity, e.g. cpu=4,memory=8Gi,pods=110 (default: this machine's)")
+	fl.StringVar(&o.NodeIP, "node-ip", "127.0.0.1", "the node's address (InternalIP)")
+	fl.DurationVar(&o.FakeStartDelay, "fake-start-delay", 0, "with --runtime fake, how long containers take to start")
+	fl.DurationVar(&o.NodeLeaseDuration, "node-lease-duration", 40*time.Second, "duration of the node's Lease, renewed every quarter of it; keep it at most the server's --node-monitor-grace-period")
 }
 
 // checkLeaseDuration rejects a --node-lease-duration under a second: the
@@ -228,24 +234,15 @@ func writeContext(path string, s *server.Server) error {
 
 // AgentOptions are the flags of `kl agent`.
 type AgentOptions struct {
-	IO             *iostreams.IOStreams
-	ConfigFile     string
-	Servers        string
-	NodeName       string
-	Runtime        string
-	Capacity       string
-	NodeIP         string
-	DataDir        string
-	FakeStartDelay time.Duration
-	// NodeLeaseDuration is the node lease's duration; the kubelet renews
-	// the lease every quarter of it.
-	NodeLeaseDuration time.Duration
-	KubeletPort       int
-	CAFile            string
-	CertFile          string
-	KeyFile           string
-	NoProxy           bool
-	ProxyIPMode       string
+	IO          *iostreams.IOStreams
+	ConfigFile  string
+	Servers     string
+	DataDir     string
+	KubeletPort int
+	CAFile      string
+	CertFile    string
+	KeyFile     string
+	NodeOptions
 }
 
 // NewCmdAgent returns `kl agent`.
@@ -287,7 +284,7 @@ then copy NAME.crt, NAME.key and the cluster's ca.crt to the node and pass
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.ConfigFile, "config", "", "YAML `FILE` with flag values")
-	addNodeFlags(cmd, &opts.NodeName, &opts.Runtime, &opts.Capacity, &opts.NodeIP, &opts.FakeStartDelay, &opts.NodeLeaseDuration, &opts.NoProxy, &opts.ProxyIPMode)
+	opts.NodeOptions.addFlags(cmd.Flags())
 	fl.StringVar(&opts.DataDir, "data-dir", "~/.kl/agent", "directory for the node's state")
 	fl.IntVar(&opts.KubeletPort, "kubelet-port", 10250, "port of the kubelet server (logs, exec); 0 picks a free one")
 	fl.StringVar(&opts.CAFile, "ca-file", "", "the cluster CA certificate")
