@@ -134,26 +134,6 @@ func setFlag(fs *pflag.FlagSet, fl *pflag.Flag, val any) error {
 	}
 }
 
-// AbsDir expands a leading ~ like ExpandHome and makes the path absolute,
-// for directories whose paths are handed on: to a container engine (volume
-// mounts), or written into the CLI config (certificate paths) and read
-// later from another working directory.
-// An empty path stays empty (for the caller to refuse or default).
-func AbsDir(path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	p, err := ExpandHome(path)
-	if err != nil {
-		return "", err
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", fmt.Errorf("directory %s: %w", path, err)
-	}
-	return abs, nil
-}
-
 // ExpandHome replaces a leading "~" in path with the user's home directory.
 func ExpandHome(path string) (string, error) {
 	if path != "~" && !strings.HasPrefix(path, "~/") {

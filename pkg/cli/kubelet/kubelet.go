@@ -149,7 +149,7 @@ func (o *Options) complete() error {
 		}
 		o.NodeName = strings.ToLower(host)
 	}
-	dir, err := cmdutil.AbsDir(o.DataDir)
+	dir, err := cmdutil.ExpandHome(o.DataDir)
 	if err != nil {
 		return fmt.Errorf("--data-dir: %w", err)
 	}

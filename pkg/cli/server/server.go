@@ -157,9 +157,14 @@ func pickRuntime(ctx context.Context, choice string, io *iostreams.IOStreams) (s
 }
 
 func runServer(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	dataDir, err := cmdutil.AbsDir(opts.DataDir)
+	// Absolute, since the certificate paths written into the CLI config
+	// are read later from any working directory.
+	dataDir, err := cmdutil.ExpandHome(opts.DataDir)
 	if err != nil {
 		return err
+	}
+	if dataDir, err = filepath.Abs(dataDir); err != nil {
+		return fmt.Errorf("--data-dir: %w", err)
 	}
 	rt, err := pickRuntime(ctx, opts.Runtime, opts.IO)
 	if err != nil {
@@ -295,7 +300,7 @@ then copy NAME.crt, NAME.key and the cluster's ca.crt to the node and pass
 }
 
 func runAgent(ctx context.Context, f *cmdutil.Factory, opts *AgentOptions) error {
-	dataDir, err := cmdutil.AbsDir(opts.DataDir)
+	dataDir, err := cmdutil.ExpandHome(opts.DataDir)
 	if err != nil {
 		return err
 	}
