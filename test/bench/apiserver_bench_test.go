@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,6 +92,51 @@ func percentile(d []time.Duration, q float64) time.Duration {
 	return d[i]
 }
 
+// load runs op b.N times (i = 1..b.N) from clients concurrent
+// goroutines, the timer running only meanwhile, and returns the sorted
+// latencies of the ops that succeeded and the elapsed time. A goroutine
+// whose op fails stops; the first failure fails the benchmark.
+func load(b *testing.B, clients int, op func(worker int, i int64) error) ([]time.Duration, time.Duration) {
+	var next, failed atomic.Int64
+	lat := make([][]time.Duration, clients)
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range clients {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				t0 := time.Now()
+				if err := op(w, i); err != nil {
+					if failed.Add(1) == 1 {
+						b.Error(err)
+					}
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	return all, elapsed
+}
+
+// reportLatency reports the p50 and p99 of sorted latencies.
+func reportLatency(b *testing.B, sorted []time.Duration) {
+	b.ReportMetric(float64(percentile(sorted, 0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(percentile(sorted, 0.99).Microseconds())/1000, "p99-ms")
+}
+
 // BenchmarkPodCreates measures pod creates over HTTP on badger with
 // SyncWrites, from 1, 16 and 64 concurrent clients.
 func BenchmarkPodCreates(b *testing.B) {
@@ -98,40 +144,9 @@ func BenchmarkPodCreates(b *testing.B) {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			url := startAPIServer(b, os.Getenv("KL_BENCH_STORAGE"))
 			c := httpClient()
-			var next atomic.Int64
-			lat := make([][]time.Duration, clients)
-			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for w := 0; w < clients; w++ {
-				wg.Add(1)
-				go func(w int) {
-					defer wg.Done()
-					for {
-						i := next.Add(1)
-						if i > int64(b.N) {
-							return
-						}
-						t0 := time.Now()
-						if err := createPod(c, url, fmt.Sprintf("pod-%d", i)); err != nil {
-							b.Error(err)
-							return
-						}
-						lat[w] = append(lat[w], time.Since(t0))
-					}
-				}(w)
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			var all []time.Duration
-			for _, l := range lat {
-				all = append(all, l...)
-			}
-			sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+			lat, elapsed := load(b, clients, func(_ int, i int64) error { return createPod(c, url, fmt.Sprintf("pod-%d", i)) })
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "creates/s")
-			b.ReportMetric(float64(percentile(all, 0.50).Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(percentile(all, 0.99).Microseconds())/1000, "p99-ms")
+			reportLatency(b, lat)
 		})
 	}
 }

@@ -12,8 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -84,41 +82,13 @@ func procCPU(b *testing.B, pid int) time.Duration {
 // create of this process plus cpu's other processes.
 func runCreates(b *testing.B, urls []string, clients int, cpu cpuClock) {
 	c := httpClient()
-	var next atomic.Int64
-	lat := make([][]time.Duration, clients)
 	cpu0 := cpu.now(b)
-	b.ResetTimer()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range clients {
-		url := urls[w%len(urls)]
-		wg.Go(func() {
-			for {
-				i := next.Add(1)
-				if i > int64(b.N) {
-					return
-				}
-				t0 := time.Now()
-				if err := createPod(c, url, fmt.Sprintf("pod-%d", i)); err != nil {
-					b.Error(err)
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
+	lat, elapsed := load(b, clients, func(w int, i int64) error {
+		return createPod(c, urls[w%len(urls)], fmt.Sprintf("pod-%d", i))
+	})
 	cpuUsed := cpu.now(b) - cpu0
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "creates/s")
-	b.ReportMetric(float64(percentile(all, 0.50).Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(percentile(all, 0.99).Microseconds())/1000, "p99-ms")
+	reportLatency(b, lat)
 	b.ReportMetric(float64(cpuUsed.Microseconds())/float64(b.N), "cpu-us/create")
 }
 

@@ -9,10 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,47 +175,14 @@ func BenchmarkMTLS(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var next, failed atomic.Int64
-			lat := make([][]time.Duration, tlsBenchClients)
-			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for w := 0; w < tlsBenchClients; w++ {
-				wg.Add(1)
-				go func(w int) {
-					defer wg.Done()
-					for {
-						i := next.Add(1)
-						if i > int64(b.N) {
-							return
-						}
-						t0 := time.Now()
-						if err := run(i); err != nil {
-							if failed.Add(1) == 1 {
-								b.Error(err)
-							}
-							return
-						}
-						lat[w] = append(lat[w], time.Since(t0))
-					}
-				}(w)
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
+			all, elapsed := load(b, tlsBenchClients, func(_ int, i int64) error { return run(i) })
 			cpu1, err := s.proc.Usage()
 			if err != nil {
 				b.Fatal(err)
 			}
-			var all []time.Duration
-			for _, l := range lat {
-				all = append(all, l...)
-			}
-			sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 			cpu := cpu1.CPU - cpu0.CPU
 			b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
-			b.ReportMetric(float64(percentile(all, 0.50).Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(percentile(all, 0.99).Microseconds())/1000, "p99-ms")
+			reportLatency(b, all)
 			b.ReportMetric(float64(cpu.Microseconds())/float64(max(len(all), 1)), "server-cpu-us/req")
 			b.Logf("%s: %d requests in %s, apiserver CPU %s, load average %s", tc.name, len(all), elapsed.Round(time.Millisecond), cpu, tlsLoadAverage())
 		})
