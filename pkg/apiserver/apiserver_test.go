@@ -457,9 +457,21 @@ func TestSelectorsAndPagination(t *testing.T) {
 		"/api/v1/namespaces/default/configmaps?labelSelector=%21tier":                  0,
 		"/api/v1/configmaps?fieldSelector=metadata.name%3Dcm-3":                        1,
 		"/api/v1/configmaps?fieldSelector=metadata.namespace%3Dkube-system":            0,
+		"/api/v1/configmaps?fieldSelector=metadata.name%21%3Dcm-3":                     6,
 	} {
 		if got := count(path); got != want {
 			t.Errorf("%s: %d items, want %d", path, got, want)
+		}
+	}
+	// A field the resource does not offer is refused, as Kubernetes does,
+	// for lists and watches alike.
+	for _, path := range []string{
+		"/api/v1/configmaps?fieldSelector=spec.nodeName%3Dn1",
+		"/api/v1/configmaps?watch=1&fieldSelector=data.x%3D1",
+	} {
+		r := ts.get(path).must(t, http.StatusBadRequest)
+		if !strings.Contains(string(r.body), "field label not supported") {
+			t.Errorf("%s: %s", path, r.body)
 		}
 	}
 	// Pages of 3 cover all 7 exactly once.

@@ -194,13 +194,15 @@ func (g podGraph) PodNode(_ context.Context, ns, name string) string {
 	if !ok {
 		return ""
 	}
-	return o.Fields["spec.nodeName"]
+	node, _ := o.Fields.Get("spec.nodeName")
+	return node
 }
 
 func (g podGraph) NodeUses(_ context.Context, node, resource, ns, name string) bool {
 	r := g.s.resources.lookup("", "v1", "pods")
 	res, err := g.s.cache.List(r.keyPrefix(), r.within(ns), "", 0, func(o *cacher.Object) bool {
-		return o.Fields["spec.nodeName"] == node
+		n, _ := o.Fields.Get("spec.nodeName")
+		return n == node
 	})
 	if err != nil {
 		return false

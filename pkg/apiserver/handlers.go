@@ -340,7 +340,7 @@ type listParams struct {
 	timeout       time.Duration
 }
 
-func parseListParams(q map[string][]string) (listParams, error) {
+func parseListParams(r *resource, q map[string][]string) (listParams, error) {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
 			return v[0]
@@ -354,6 +354,9 @@ func parseListParams(q map[string][]string) (listParams, error) {
 	}
 	if p.fields, err = meta.ParseFieldSelector(get("fieldSelector")); err != nil {
 		return p, meta.NewBadRequest(err.Error())
+	}
+	if err := r.checkFieldSelector(p.fields); err != nil {
+		return p, err
 	}
 	if l := get("limit"); l != "" {
 		if p.limit, err = strconv.ParseInt(l, 10, 64); err != nil || p.limit < 0 {
@@ -384,7 +387,7 @@ func (p listParams) predicate() cacher.Predicate {
 		return nil
 	}
 	return func(o *cacher.Object) bool {
-		return p.labels.Matches(o.Labels) && p.fields.Matches(o.Fields)
+		return p.labels.Matches(o.Labels) && p.fields.MatchesFunc(o.Fields.Get)
 	}
 }
 
@@ -452,7 +455,7 @@ func tooLargeRV(rv string) error {
 
 // serveList answers a LIST from the watch cache.
 func (s *Server) serveList(w http.ResponseWriter, req *http.Request, r *resource, ns string) error {
-	p, err := parseListParams(req.URL.Query())
+	p, err := parseListParams(r, req.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -507,7 +510,7 @@ func (s *Server) serveList(w http.ResponseWriter, req *http.Request, r *resource
 // serveDeleteCollection deletes every matching object, one by one, with
 // each object's own deletion semantics.
 func (s *Server) serveDeleteCollection(w http.ResponseWriter, req *http.Request, r *resource, ns string, wo writeOptions) error {
-	p, err := parseListParams(req.URL.Query())
+	p, err := parseListParams(r, req.URL.Query())
 	if err != nil {
 		return err
 	}

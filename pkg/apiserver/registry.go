@@ -257,7 +257,7 @@ func (s *Server) admitNamespace(ctx context.Context, ns string) error {
 	// The watch cache answers for namespaces that exist (their phase is a
 	// selectable field); one it has not seen yet is read from storage.
 	if o, _, ok := s.cache.Get(nsr.keyPrefix(), nsr.key("", ns)); ok {
-		if o.Fields["status.phase"] == "Terminating" {
+		if phase, _ := o.Fields.Get("status.phase"); phase == "Terminating" {
 			return meta.NewForbidden(fmt.Sprintf("unable to create new content in namespace %s because it is being terminated", ns))
 		}
 		return nil

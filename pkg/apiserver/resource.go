@@ -1,10 +1,14 @@
 package apiserver
 
 import (
+	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/kl-dev/kl/pkg/api/meta"
+	"github.com/kl-dev/kl/pkg/apiserver/cacher"
 )
 
 // resource describes one REST resource: its names, how to make its objects,
@@ -39,8 +43,12 @@ type resource struct {
 	prepareForCreate func(obj meta.Object)
 	// prepareForUpdate adjusts an update before validation (old is stored).
 	prepareForUpdate func(newObj, oldObj meta.Object)
-	// fields returns the selectable fields beyond metadata.name/namespace.
+	// fields returns the selectable fields beyond metadata.name/namespace
+	// (the same keys for every object).
 	fields func(meta.Object) map[string]string
+	// fieldNames are the names a field selector may use, in the order of
+	// cacher.Fields.Values (set by newResourceSet).
+	fieldNames []string
 	// admitCreate / admitDelete run after validation (allocations, checks).
 	admitCreate func(s *Server, obj meta.Object, dryRun bool) error
 	admitUpdate func(s *Server, newObj, oldObj meta.Object, dryRun bool) error
@@ -94,18 +102,36 @@ func (r *resource) hasSubresource(s string) bool {
 }
 
 // selectableFields returns every field a field selector may use.
-func (r *resource) selectableFields(obj meta.Object) map[string]string {
+func (r *resource) selectableFields(obj meta.Object) cacher.Fields {
 	m := obj.GetObjectMeta()
-	f := map[string]string{"metadata.name": m.Name}
-	if r.namespaced {
-		f["metadata.namespace"] = m.Namespace
-	}
+	var extra map[string]string
 	if r.fields != nil {
-		for k, v := range r.fields(obj) {
-			f[k] = v
+		extra = r.fields(obj)
+	}
+	values := make([]string, len(r.fieldNames))
+	for i, name := range r.fieldNames {
+		switch name {
+		case "metadata.name":
+			values[i] = m.Name
+		case "metadata.namespace":
+			values[i] = m.Namespace
+		default:
+			values[i] = extra[name]
 		}
 	}
-	return f
+	return cacher.Fields{Names: r.fieldNames, Values: values}
+}
+
+// checkFieldSelector refuses a selector on a field r does not offer, as
+// Kubernetes does ("field label not supported").
+func (r *resource) checkFieldSelector(sel meta.Selector) error {
+	for _, req := range sel.Requirements() {
+		if !slices.Contains(r.fieldNames, req.Key) {
+			return meta.NewBadRequest(fmt.Sprintf("field label not supported: %s (%s offers %s)",
+				req.Key, r.groupResource(), strings.Join(r.fieldNames, ", ")))
+		}
+	}
+	return nil
 }
 
 // copyField sets dst.<name> = src.<name> on two pointers to the same struct
@@ -151,6 +177,13 @@ func newResourceSet(rs []*resource) *resourceSet {
 		}
 		if r.singular == "" {
 			r.singular = strings.ToLower(r.kind)
+		}
+		r.fieldNames = []string{"metadata.name"}
+		if r.namespaced {
+			r.fieldNames = append(r.fieldNames, "metadata.namespace")
+		}
+		if r.fields != nil {
+			r.fieldNames = append(r.fieldNames, slices.Sorted(maps.Keys(r.fields(r.newObj())))...)
 		}
 		s.byGVR[r.gvr.Group+"/"+r.gvr.Version+"/"+r.gvr.Resource] = r
 	}

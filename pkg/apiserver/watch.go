@@ -20,7 +20,7 @@ const initialEventsEndAnnotation = "k8s.io/initial-events-end"
 // serveWatch streams changes as JSON lines, Kubernetes style:
 // {"type":"ADDED","object":{...}}.
 func (s *Server) serveWatch(w http.ResponseWriter, req *http.Request, r *resource, ns string) error {
-	p, err := parseListParams(req.URL.Query())
+	p, err := parseListParams(r, req.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -99,6 +99,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, req *http.Request, r *resourc
 			emit("ADDED", o.Data)
 		}
 	}
+	watcher.Initial = nil // the watch may last long: keep no old versions alive
 	if sendInitial && p.initialEvents != nil && *p.initialEvents {
 		emit("BOOKMARK", bookmarkObject(r, watcher.StartRV, true))
 	}
@@ -106,36 +107,31 @@ func (s *Server) serveWatch(w http.ResponseWriter, req *http.Request, r *resourc
 		return nil
 	}
 	lastRV := watcher.StartRV
+	var events []cacher.Event
 	for {
 		select {
 		case <-wctx.Done():
 			return nil
-		case ev, ok := <-watcher.Events():
-			// Write what is already queued, then flush once.
-			for more := true; more; {
-				if !ok {
-					flush()
-					return nil
-				}
-				switch ev.Type {
-				case cacher.Bookmark:
-					if p.bookmarks && ev.RV > lastRV {
-						emit("BOOKMARK", bookmarkObject(r, ev.RV, false))
-						lastRV = ev.RV
-					}
-				default:
+		case <-watcher.Ready():
+		}
+		// Write everything queued, then flush once.
+		var open bool
+		events, open = watcher.Take(events[:0])
+		for _, ev := range events {
+			switch ev.Type {
+			case cacher.Bookmark:
+				if p.bookmarks && ev.RV > lastRV {
+					emit("BOOKMARK", bookmarkObject(r, ev.RV, false))
 					lastRV = ev.RV
-					writeFiltered(emit, ev, match)
 				}
-				select {
-				case ev, ok = <-watcher.Events():
-				default:
-					more = false
-				}
+			default:
+				lastRV = ev.RV
+				writeFiltered(emit, ev, match)
 			}
-			if !flush() {
-				return nil
-			}
+		}
+		clear(events) // keep no object alive until the next batch
+		if !flush() || !open {
+			return nil
 		}
 	}
 }

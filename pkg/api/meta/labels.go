@@ -75,11 +75,21 @@ func (s Selector) Requirements() []Requirement { return s.reqs }
 
 // Matches reports whether the set satisfies every requirement.
 func (s Selector) Matches(set map[string]string) bool {
+	return s.MatchesFunc(func(k string) (string, bool) {
+		v, ok := set[k]
+		return v, ok
+	})
+}
+
+// MatchesFunc is Matches on a set read through get (for sets that are not
+// maps, such as a cached object's fields).
+func (s Selector) MatchesFunc(get func(key string) (string, bool)) bool {
 	if s.nothing {
 		return false
 	}
 	for _, r := range s.reqs {
-		if !r.Matches(set) {
+		v, ok := get(r.Key)
+		if !r.matchesValue(v, ok) {
 			return false
 		}
 	}
@@ -100,6 +110,12 @@ func (s Selector) RequiresExactMatch(key string) (string, bool) {
 // Matches reports whether set satisfies r.
 func (r Requirement) Matches(set map[string]string) bool {
 	v, ok := set[r.Key]
+	return r.matchesValue(v, ok)
+}
+
+// matchesValue reports whether r accepts the value v of its key (ok: the
+// key is present).
+func (r Requirement) matchesValue(v string, ok bool) bool {
 	switch r.Operator {
 	case OpEquals:
 		return ok && v == r.Values[0]

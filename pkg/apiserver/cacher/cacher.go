@@ -32,11 +32,29 @@ type Object struct {
 	Labels    map[string]string
 	// Fields holds the values field selectors can match (metadata.name,
 	// metadata.namespace, spec.nodeName, ...).
-	Fields map[string]string
+	Fields Fields
 	// RV is the object's resourceVersion (the storage revision of its last write).
 	RV int64
 	// Data is the object encoded as JSON with metadata.resourceVersion set.
 	Data []byte
+}
+
+// Fields are an object's selectable field values. Names is shared by every
+// object of a resource and Values is parallel to it: at 10,000 pods a map
+// per object cost about twice the memory.
+type Fields struct {
+	Names  []string
+	Values []string
+}
+
+// Get returns the value of the field name.
+func (f Fields) Get(name string) (string, bool) {
+	for i, n := range f.Names {
+		if n == name {
+			return f.Values[i], true
+		}
+	}
+	return "", false
 }
 
 // EventType is the watch event type, in Kubernetes' spelling.
@@ -79,7 +97,9 @@ type Config struct {
 	// that resume from a resourceVersion.
 	HistorySize int
 	// WatcherBuffer is the number of events a watcher may lag behind before it
-	// is closed (the client resumes from its last resourceVersion).
+	// is closed (the client resumes from its last resourceVersion). A
+	// watcher's queue only holds the events it has not taken yet, so the
+	// limit costs no memory while the watcher keeps up.
 	WatcherBuffer int
 	Logger        *slog.Logger
 }
@@ -275,9 +295,7 @@ func (c *Cacher) apply(se storage.Event) {
 		if !strings.HasPrefix(ev.Object.Key, w.within) {
 			continue
 		}
-		select {
-		case w.ch <- ev:
-		default:
+		if !w.pushLocked(ev) {
 			// The watcher is too slow: end it; the client resumes from its
 			// last resourceVersion (served from history while it lasts).
 			w.closeLocked()
@@ -329,10 +347,7 @@ func (c *Cacher) Bookmark() {
 	ev := Event{Type: Bookmark, RV: c.rev}
 	for _, rc := range c.resources {
 		for _, w := range rc.watchers {
-			select {
-			case w.ch <- ev:
-			default: // full: the next regular event or bookmark will do
-			}
+			w.pushLocked(ev) // when full, the next event or bookmark will do
 		}
 	}
 }
@@ -445,15 +460,20 @@ func (c *Cacher) Get(resource, key string) (*Object, int64, bool) {
 }
 
 // Watcher receives the events of one resource. Events arrive unfiltered, in
-// revision order; the channel is closed when the watch ends (client gone,
-// watcher too slow, or cache reload).
+// revision order. They queue in the watcher until taken (Take), up to
+// Config.WatcherBuffer; a watcher that lags further is ended, as it is when
+// the client goes (Stop) or the cache reloads.
 type Watcher struct {
 	c        *Cacher
 	resource string
 	within   string // key prefix of the objects watched (a namespace's)
 	id       int
-	ch       chan Event
-	closed   bool
+	// ready holds a token while events are queued or the watch has ended.
+	ready chan struct{}
+	// Guarded by c.mu.
+	queue  []Event
+	limit  int
+	closed bool
 	// Initial holds the objects that existed when the watch started at
 	// "now" with initial events requested, in key order.
 	Initial []*Object
@@ -461,8 +481,23 @@ type Watcher struct {
 	StartRV int64
 }
 
-// Events returns the event channel.
-func (w *Watcher) Events() <-chan Event { return w.ch }
+// Ready is signalled when events are queued or the watch ends; call Take.
+func (w *Watcher) Ready() <-chan struct{} { return w.ready }
+
+// Take appends the queued events to dst and empties the queue. open is false
+// once the watch has ended and every event has been taken.
+func (w *Watcher) Take(dst []Event) (events []Event, open bool) {
+	w.c.mu.Lock()
+	defer w.c.mu.Unlock()
+	dst = append(dst, w.queue...)
+	clear(w.queue)
+	if cap(w.queue) > 1024 {
+		w.queue = nil // a burst is over: give its memory back
+	} else {
+		w.queue = w.queue[:0]
+	}
+	return dst, !w.closed
+}
 
 // Stop ends the watch.
 func (w *Watcher) Stop() {
@@ -476,10 +511,27 @@ func (w *Watcher) Stop() {
 	}
 }
 
+// pushLocked queues ev; false when the queue is full.
+func (w *Watcher) pushLocked(ev Event) bool {
+	if len(w.queue) >= w.limit {
+		return false
+	}
+	w.queue = append(w.queue, ev)
+	w.signal()
+	return true
+}
+
 func (w *Watcher) closeLocked() {
 	if !w.closed {
 		w.closed = true
-		close(w.ch)
+		w.signal()
+	}
+}
+
+func (w *Watcher) signal() {
+	select {
+	case w.ready <- struct{}{}:
+	default: // a token is already there
 	}
 }
 
@@ -504,7 +556,7 @@ func (c *Cacher) Watch(ctx context.Context, resource, within string, fromRV int6
 	if rc == nil {
 		return nil, fmt.Errorf("resource %s is not cached", resource)
 	}
-	w := &Watcher{c: c, resource: resource, within: within, id: c.nextID}
+	w := &Watcher{c: c, resource: resource, within: within, id: c.nextID, ready: make(chan struct{}, 1)}
 	c.nextID++
 	var backlog []Event
 	if fromRV > 0 {
@@ -529,13 +581,10 @@ func (c *Cacher) Watch(ctx context.Context, resource, within string, fromRV int6
 			sort.Slice(w.Initial, func(i, j int) bool { return w.Initial[i].Key < w.Initial[j].Key })
 		}
 	}
-	size := c.cfg.WatcherBuffer
-	if len(backlog) >= size {
-		size = len(backlog) + c.cfg.WatcherBuffer
-	}
-	w.ch = make(chan Event, size)
-	for _, ev := range backlog {
-		w.ch <- ev
+	w.limit = len(backlog) + c.cfg.WatcherBuffer
+	w.queue = backlog
+	if len(backlog) > 0 {
+		w.signal()
 	}
 	rc.watchers[w.id] = w
 	return w, nil

@@ -50,18 +50,30 @@ func put(t *testing.T, s *memory.Store, key string) int64 {
 	return rev
 }
 
-func next(t *testing.T, w *Watcher) Event {
+// stream reads a watcher one event at a time.
+type stream struct {
+	w       *Watcher
+	pending []Event // taken, not returned yet
+}
+
+func (st *stream) next(t *testing.T) Event {
 	t.Helper()
-	select {
-	case ev, ok := <-w.Events():
-		if !ok {
+	deadline := time.After(5 * time.Second)
+	for len(st.pending) == 0 {
+		select {
+		case <-st.w.Ready():
+		case <-deadline:
+			t.Fatal("no event within 5s")
+		}
+		var open bool
+		st.pending, open = st.w.Take(st.pending)
+		if len(st.pending) == 0 && !open {
 			t.Fatal("watch closed")
 		}
-		return ev
-	case <-time.After(5 * time.Second):
-		t.Fatal("no event within 5s")
 	}
-	return Event{}
+	ev := st.pending[0]
+	st.pending = st.pending[1:]
+	return ev
 }
 
 func TestConsistentListSeesEveryAcknowledgedWrite(t *testing.T) {
@@ -111,15 +123,16 @@ func TestWatchFromRevisionAndGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
+	st := &stream{w: w}
 	for _, want := range []int64{r2, r3} {
-		if ev := next(t, w); ev.RV != want || ev.Type != Added {
+		if ev := st.next(t); ev.RV != want || ev.Type != Added {
 			t.Fatalf("event %v %d, want ADDED %d", ev.Type, ev.RV, want)
 		}
 	}
 	if _, _, err := s.Delete(ctx, "/registry/things/ns/a", 0); err != nil {
 		t.Fatal(err)
 	}
-	if ev := next(t, w); ev.Type != Deleted || ev.Object.Name != "a" {
+	if ev := st.next(t); ev.Type != Deleted || ev.Object.Name != "a" {
 		t.Fatalf("event %v %s, want DELETED a", ev.Type, ev.Object.Name)
 	}
 	// Three more events push r1..r3 out of a history of 3.
@@ -148,8 +161,10 @@ func TestSlowWatcherIsClosedNotBlocking(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	for range w.Events() {
-		n++
+	for open := true; open; {
+		var evs []Event
+		evs, open = w.Take(nil)
+		n += len(evs)
 	}
 	if n > 8 {
 		t.Fatalf("slow watcher received %d events, buffer is 8", n)
@@ -184,8 +199,9 @@ func TestWatchWithinAPrefixSeesOnlyIt(t *testing.T) {
 	r5 := put(t, s, "/registry/things/a/z")
 	for _, w := range []*Watcher{fromHistory, live} {
 		var got []string
+		st := &stream{w: w}
 		for {
-			ev := next(t, w)
+			ev := st.next(t)
 			got = append(got, ev.Object.Key)
 			if ev.RV == r5 {
 				break
