@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -341,4 +344,34 @@ spec:
         resources:
           requests: {cpu: %[3]s, memory: 64Mi}
 `, name, replicas, cpu)
+}
+
+// checkMemoryTarget checks that the server runs with Go's memory limit at
+// its default --memory-target, as its own metrics report it.
+func checkMemoryTarget(t *testing.T, url string, want int64) {
+	t.Helper()
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return // the user's limit wins, by design
+	}
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, "go_gc_gomemlimit_bytes "); ok {
+			got, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			// At least the target (the limit follows live data beyond it),
+			// and a limit at all (Go's default is math.MaxInt64).
+			if err != nil || int64(got) < want || got > 1<<40 {
+				t.Errorf("kl server's memory limit is %s, want the default target %d or a little more", strings.TrimSpace(v), want)
+			}
+			return
+		}
+	}
+	t.Errorf("kl server's /metrics has no go_gc_gomemlimit_bytes")
 }

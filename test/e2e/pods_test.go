@@ -45,6 +45,7 @@ func TestPodsScheduledWithinNodeResourcesAndRunning(t *testing.T) {
 		t.Fatalf("the cluster has %d nodes, want 3", len(nodes))
 	}
 	checkWithinAllocatable(t, nodes, pods)
+	checkMemoryTarget(t, pc.url, 240<<20)
 	for node, on := range podsByNode(pods) {
 		if len(on) != 10 {
 			t.Errorf("node %s holds %d pods of 100m; 1 CPU holds 10 and the 30 fill the 3 nodes exactly", node, len(on))

@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +39,33 @@ type Object struct {
 	RV int64
 	// Data is the object encoded as JSON with metadata.resourceVersion set.
 	Data []byte
+}
+
+// shareWith makes o use prev's key, names, labels and field values where
+// they are equal: the versions an object leaves in history then cost little
+// more than their encoded bytes.
+func (o *Object) shareWith(prev *Object) {
+	o.Key, o.Namespace, o.Name = share(o.Key, prev.Key), share(o.Namespace, prev.Namespace), share(o.Name, prev.Name)
+	if maps.Equal(o.Labels, prev.Labels) {
+		o.Labels = prev.Labels
+	}
+	if slices.Equal(o.Fields.Values, prev.Fields.Values) {
+		o.Fields.Values = prev.Fields.Values
+		return
+	}
+	if len(o.Fields.Values) == len(prev.Fields.Values) {
+		for i, v := range o.Fields.Values {
+			o.Fields.Values[i] = share(v, prev.Fields.Values[i])
+		}
+	}
+}
+
+// share returns prev when it equals s, so that s's memory can go.
+func share(s, prev string) string {
+	if s == prev {
+		return prev
+	}
+	return s
 }
 
 // Fields are an object's selectable field values. Names is shared by every
@@ -277,6 +306,9 @@ func (c *Cacher) apply(se storage.Event) {
 	}
 	prev := rc.items[se.KV.Key]
 	ev.Prev = prev
+	if prev != nil {
+		ev.Object.shareWith(prev)
+	}
 	switch {
 	case ev.Type == Deleted:
 		delete(rc.items, se.KV.Key)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/kl-dev/kl/pkg/storage/memory"
 )
@@ -212,5 +214,36 @@ func TestWatchWithinAPrefixSeesOnlyIt(t *testing.T) {
 				t.Errorf("watch within namespace a got an event of %s (all: %v)", k, got)
 			}
 		}
+	}
+}
+
+// A new version shares what it has in common with the one it replaces, so
+// that the versions kept in history cost little beyond their bytes.
+func TestNewVersionSharesUnchangedParts(t *testing.T) {
+	fields := []string{"metadata.name", "spec.nodeName", "status.phase"}
+	prev := &Object{Key: "/registry/pods/ns/a", Namespace: "ns", Name: "a",
+		Labels: map[string]string{"app": "web"},
+		Fields: Fields{Names: fields, Values: []string{"a", "n1", "Pending"}}}
+	next := &Object{Key: strings.Clone(prev.Key), Namespace: "ns", Name: strings.Clone("a"),
+		Labels: map[string]string{"app": "web"},
+		Fields: Fields{Names: fields, Values: []string{strings.Clone("a"), strings.Clone("n1"), "Running"}}}
+	next.shareWith(prev)
+	if reflect.ValueOf(next.Labels).UnsafePointer() != reflect.ValueOf(prev.Labels).UnsafePointer() {
+		t.Error("equal labels are not shared")
+	}
+	if unsafe.StringData(next.Key) != unsafe.StringData(prev.Key) || unsafe.StringData(next.Name) != unsafe.StringData(prev.Name) {
+		t.Error("equal key and name are not shared")
+	}
+	if unsafe.StringData(next.Fields.Values[1]) != unsafe.StringData(prev.Fields.Values[1]) {
+		t.Error("an unchanged field value is not shared")
+	}
+	if v, _ := next.Fields.Get("status.phase"); v != "Running" {
+		t.Errorf("status.phase %q after sharing, want the new Running", v)
+	}
+
+	changed := &Object{Key: prev.Key, Labels: map[string]string{"app": "api"}, Fields: prev.Fields}
+	changed.shareWith(prev)
+	if changed.Labels["app"] != "api" {
+		t.Errorf("changed labels became %v", changed.Labels)
 	}
 }

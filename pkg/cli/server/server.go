@@ -20,6 +20,7 @@ import (
 	"github.com/kl-dev/kl/pkg/cli/clientconfig"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
+	"github.com/kl-dev/kl/pkg/memtarget"
 	"github.com/kl-dev/kl/pkg/proxy"
 	"github.com/kl-dev/kl/pkg/server"
 )
@@ -42,6 +43,7 @@ type Options struct {
 	PodEvictionTimeout     time.Duration
 	LeaderElect            bool
 	Profiling              bool
+	MemoryTarget           string
 
 	// ClientConfig is the CLI config file the server writes its context to.
 	ClientConfig string
@@ -101,6 +103,7 @@ a Docker Engine answers, otherwise fake (simulated pods), with a warning.`,
 	fl.DurationVar(&opts.PodEvictionTimeout, "pod-eviction-timeout", 5*time.Minute, "how long pods stay on an unreachable node before they are deleted")
 	fl.BoolVar(&opts.Profiling, "profiling", true, "serve Go profiles of the whole process (heap, CPU, goroutines) at /debug/pprof/ to system:masters")
 	fl.BoolVar(&opts.LeaderElect, "leader-elect", false, "take part in leader election (several servers on one etcd cluster)")
+	fl.StringVar(&opts.MemoryTarget, "memory-target", defaultMemoryTarget, "memory (e.g. 240Mi, 1Gi) the server stays under while the data it holds allows: the Go collector runs sooner near it, and beyond it keeps memory at 1.25x the live data; 0: Go's default (about 2x); GOMEMLIMIT, when set, wins")
 	_ = cmdutil.MarkFlagNoBind(fl, "config")
 	return cmd
 }
@@ -157,6 +160,10 @@ func pickRuntime(ctx context.Context, choice string, io *iostreams.IOStreams) (s
 }
 
 func runServer(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
+	target, err := parseMemoryTarget(opts.MemoryTarget)
+	if err != nil {
+		return err
+	}
 	// Absolute, since the certificate paths written into the CLI config
 	// are read later from any working directory.
 	dataDir, err := cmdutil.ExpandHome(opts.DataDir)
@@ -201,6 +208,12 @@ func runServer(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return fmt.Errorf("write the CLI context: %w", err)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "kl server: apiserver at %s, runtime %s; context \"kl\" written to %s\n  try: kl get nodes\n", s.URL(), runtimeSummary(rt, opts.NoAgent), opts.ClientConfig)
+	if os.Getenv("GOMEMLIMIT") != "" {
+		target = 0 // the user's limit stands
+	}
+	mctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go memtarget.Run(mctx, memtarget.Config{Target: target, Logger: log.With("component", "memory-target")})
 	return s.Run(ctx)
 }
 
@@ -333,6 +346,26 @@ func runAgent(ctx context.Context, f *cmdutil.Factory, opts *AgentOptions) error
 }
 
 // parseCapacity parses --capacity ("" leaves the machine's capacity).
+// defaultMemoryTarget is kl server's --memory-target. A server holding up
+// to a few thousand pods never reaches it; beyond, the collector keeps
+// memory at 1.25 times the live data instead of Go's 2 (BENCHMARKS.md: at
+// 10,000 pods RSS 300-320 MB instead of 450-490, for about a second more
+// until all are Running).
+const defaultMemoryTarget = "240Mi"
+
+// parseMemoryTarget reads --memory-target: a quantity of bytes ("240Mi",
+// "1Gi"), 0 for none.
+func parseMemoryTarget(s string) (int64, error) {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return 0, cmdutil.FlagErrorf("--memory-target %q is not a size: use e.g. 240Mi or 1Gi, or 0 for none", s)
+	}
+	if q.Sign() < 0 {
+		return 0, cmdutil.FlagErrorf("--memory-target %q: must not be negative", s)
+	}
+	return q.Value(), nil
+}
+
 func parseCapacity(s string) (corev1.ResourceList, error) {
 	if s == "" {
 		return nil, nil
