@@ -35,6 +35,7 @@ type Informers struct {
 
 	mu      sync.Mutex
 	all     map[string]any
+	meta    map[string]MetaInformer
 	runners []func(context.Context)
 	ctx     context.Context
 	running sync.WaitGroup
@@ -45,7 +46,7 @@ func NewInformers(c *client.Client, log *slog.Logger) *Informers {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Informers{client: c, log: log, all: map[string]any{}}
+	return &Informers{client: c, log: log, all: map[string]any{}, meta: map[string]MetaInformer{}}
 }
 
 // Client returns the client the informers use.
@@ -71,6 +72,7 @@ func shared[T any, PT interface {
 	res := client.NewResource[T, PT](f.client, gvr, namespaced)
 	inf := informer.New[PT](res, opts)
 	f.all[key] = inf
+	f.meta[key] = metaView[PT]{inf}
 	run := func(ctx context.Context) {
 		if err := inf.Run(ctx); err != nil && ctx.Err() == nil {
 			f.log.Error("informer stopped", "resource", key, "err", err)
@@ -86,6 +88,34 @@ func shared[T any, PT interface {
 		f.runners = append(f.runners, run)
 	}
 	return inf
+}
+
+// MetaInformer is a shared informer seen through its objects' metadata, for
+// controllers that watch many kinds alike (the garbage collector).
+type MetaInformer interface {
+	informer.SyncWaiter
+	// AddMetaHandler registers h, as Informer.AddEventHandler does.
+	AddMetaHandler(h informer.HandlerFuncs[meta.Object])
+}
+
+// Metadata returns the informer of gvr as a MetaInformer when this set
+// already has one (it creates none): a controller that would otherwise
+// watch gvr itself shares the watch and the cache instead.
+func (f *Informers) Metadata(gvr meta.GroupVersionResource) (MetaInformer, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	mi, ok := f.meta[gvr.String()]
+	return mi, ok
+}
+
+type metaView[PT meta.Object] struct{ *informer.Informer[PT] }
+
+func (v metaView[PT]) AddMetaHandler(h informer.HandlerFuncs[meta.Object]) {
+	v.AddEventHandler(informer.HandlerFuncs[PT]{
+		AddFunc:    func(o PT) { h.OnAdd(o) },
+		UpdateFunc: func(old, o PT) { h.OnUpdate(old, o) },
+		DeleteFunc: func(o PT, unknown bool) { h.OnDelete(o, unknown) },
+	})
 }
 
 // Start runs every informer created so far, and any created later, until

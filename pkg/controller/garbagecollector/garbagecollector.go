@@ -68,6 +68,15 @@ type Config struct {
 	Clock clock.Clock
 	// Logger (nil: discard).
 	Logger *slog.Logger
+	// Shared, when set, lends the collector informers the process already
+	// runs (the controllers' pods, ReplicaSets, ...): it watches those kinds
+	// through them instead of with informers of its own.
+	Shared SharedInformers
+}
+
+// SharedInformers lends informers of other controllers.
+type SharedInformers interface {
+	Metadata(gvr meta.GroupVersionResource) (controller.MetaInformer, bool)
 }
 
 // Controller is the garbage collector.
@@ -78,6 +87,7 @@ type Controller struct {
 	loop     *controller.Loop
 	clk      clock.Clock
 	recorder record.Recorder
+	shared   SharedInformers
 	log      *slog.Logger
 
 	// watched are the resources with an informer; kinds maps
@@ -118,6 +128,7 @@ func newCollector(cfg Config, a api) *Controller {
 		graph:    newGraph(),
 		clk:      cfg.Clock,
 		recorder: cfg.Recorder,
+		shared:   cfg.Shared,
 		log:      cfg.Logger.With("controller", Name),
 		kinds:    map[string]*controller.APIResource{},
 		absent:   map[string]struct{}{},
@@ -144,10 +155,17 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	synced := make([]informer.SyncWaiter, 0, len(c.watched))
 	for i := range c.watched {
 		res := &c.watched[i]
+		if c.shared != nil {
+			if mi, ok := c.shared.Metadata(res.GVR); ok {
+				mi.AddMetaHandler(handler[meta.Object](c, res))
+				synced = append(synced, mi)
+				continue
+			}
+		}
 		inf := informer.New[*object](client.NewResource[object](c.client, res.GVR, res.Namespaced), informer.Options[*object]{
 			Logger: c.log.With("informer", res.GVR.String()),
 		})
-		inf.AddEventHandler(c.handler(res))
+		inf.AddEventHandler(handler[*object](c, res))
 		synced = append(synced, inf)
 		wg.Go(func() { _ = inf.Run(ctx) })
 	}
@@ -206,11 +224,12 @@ func (c *Controller) resourceFor(ref *meta.OwnerReference) *controller.APIResour
 	return c.kinds[group+"|"+ref.Kind]
 }
 
-func (c *Controller) handler(res *controller.APIResource) informer.Handler[*object] {
-	return informer.HandlerFuncs[*object]{
-		AddFunc:    func(o *object) { c.changed(newNode(res, o)) },
-		UpdateFunc: func(_, o *object) { c.changed(newNode(res, o)) },
-		DeleteFunc: func(o *object, _ bool) { c.deleted(newNode(res, o)) },
+// handler feeds the graph from an informer of res.
+func handler[PT meta.Object](c *Controller, res *controller.APIResource) informer.HandlerFuncs[PT] {
+	return informer.HandlerFuncs[PT]{
+		AddFunc:    func(o PT) { c.changed(newNode(res, o.GetObjectMeta())) },
+		UpdateFunc: func(_, o PT) { c.changed(newNode(res, o.GetObjectMeta())) },
+		DeleteFunc: func(o PT, _ bool) { c.deleted(newNode(res, o.GetObjectMeta())) },
 	}
 }
 
@@ -384,7 +403,7 @@ func (c *Controller) attemptToDelete(ctx context.Context, n *node) error {
 	if latest.UID != n.uid || latest.DeletionTimestamp != nil {
 		return nil // another object now has the name, or it is going away
 	}
-	cur := newNode(n.res, latest)
+	cur := newNode(n.res, &latest.ObjectMeta)
 	var solids, gone []meta.OwnerReference
 	anyWaiting := false
 	for i := range cur.owners {
@@ -537,7 +556,7 @@ func (c *Controller) liveDependents(ctx context.Context, owner *node) ([]*node, 
 		}
 		for _, o := range objs {
 			if slices.ContainsFunc(o.OwnerReferences, func(r meta.OwnerReference) bool { return r.UID == owner.uid }) {
-				out = append(out, newNode(res, o))
+				out = append(out, newNode(res, &o.ObjectMeta))
 			}
 		}
 	}

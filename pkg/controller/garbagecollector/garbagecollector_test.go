@@ -3,11 +3,15 @@ package garbagecollector
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	appsv1 "github.com/kl-dev/kl/pkg/api/apps/v1"
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/controller"
 	"github.com/kl-dev/kl/pkg/controller/internal/apitest"
@@ -22,13 +26,19 @@ type cluster struct {
 	cms  *client.Resource[corev1.ConfigMap, *corev1.ConfigMap]
 }
 
+// start runs the collector as the controller-manager does: it shares the
+// pod and ReplicaSet informers of the other controllers and watches the
+// other kinds (Deployments, ConfigMaps) with informers of its own.
 func start(t *testing.T) *cluster {
 	c := apitest.Start(t)
-	gc, err := New(Config{Client: c})
+	inf := controller.NewInformers(c, nil)
+	inf.Pods()
+	inf.ReplicaSets()
+	gc, err := New(Config{Client: c, Shared: inf})
 	if err != nil {
 		t.Fatal(err)
 	}
-	apitest.Run(t, controller.NewInformers(c, nil), gc)
+	apitest.Run(t, inf, gc)
 	return &cluster{
 		t: t, ctx: apitest.Context(t),
 		pods: client.NewResource[corev1.Pod](c, controller.PodsResource, true).Namespace("default"),
@@ -254,5 +264,42 @@ func TestOrphanDeletionKeepsDependentsWithoutTheReference(t *testing.T) {
 	}
 	if p := c.exists(c.pods, "p2"); len(p.OwnerReferences) != 1 || p.OwnerReferences[0].UID != other.UID {
 		t.Errorf("p2 owners = %+v, want only other", p.OwnerReferences)
+	}
+}
+
+// With the controllers' informers lent to it, the collector opens no watch
+// of its own on those kinds: one pod watch serves them all.
+func TestSharesTheControllersInformers(t *testing.T) {
+	url := apiservertest.Start(t)
+	c := apiservertest.Client(t, url)
+	inf := controller.NewInformers(c, nil)
+	inf.Pods()
+	gc, err := New(Config{Client: c, Shared: inf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apitest.Run(t, inf, gc)
+	watchers := func(resource string) string {
+		resp, err := http.Get(url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for line := range strings.Lines(string(body)) {
+			if v, ok := strings.CutPrefix(line, `apiserver_registered_watchers{resource="`+resource+`"} `); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		return "0"
+	}
+	apitest.Eventually(t, "the collector watches replicasets itself", func() error {
+		if n := watchers("replicasets.apps"); n != "1" {
+			return fmt.Errorf("%s replicaset watches", n)
+		}
+		return nil
+	})
+	if n := watchers("pods"); n != "1" {
+		t.Fatalf("%s pod watches, want the shared informer's only", n)
 	}
 }

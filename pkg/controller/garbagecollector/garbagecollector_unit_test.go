@@ -248,7 +248,7 @@ func TestCollectorDecisions(t *testing.T) {
 				return &c.watched[i]
 			}
 			for _, o := range tt.graph {
-				c.graph.upsert(newNode(res(o.res), o.object()))
+				c.graph.upsert(newNode(res(o.res), &o.object().ObjectMeta))
 			}
 			for _, o := range tt.live {
 				fake.objects[key(res(o.res), o.ns, o.name)] = o.object()
@@ -274,7 +274,7 @@ func TestGraphIndexesDependentsByOwner(t *testing.T) {
 		for _, ow := range owners {
 			o.OwnerReferences = append(o.OwnerReferences, meta.OwnerReference{UID: ow})
 		}
-		return newNode(pods, o)
+		return newNode(pods, &o.ObjectMeta)
 	}
 	deps := func(owner string) string {
 		var out []string

@@ -45,7 +45,7 @@ type node struct {
 	finalizers []string
 }
 
-func newNode(res *controller.APIResource, o *object) *node {
+func newNode(res *controller.APIResource, o *meta.ObjectMeta) *node {
 	return &node{
 		res:        res,
 		namespace:  o.Namespace,

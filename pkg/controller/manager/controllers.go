@@ -49,6 +49,7 @@ func newEndpoints(c Context) (controller.Controller, error) {
 func newGarbageCollector(c Context) (controller.Controller, error) {
 	return garbagecollector.New(garbagecollector.Config{
 		Client: c.Client, Recorder: c.Recorder("garbage-collector-controller"), Clock: c.Clock, Logger: c.Logger,
+		Shared: c.Informers,
 	})
 }
 
