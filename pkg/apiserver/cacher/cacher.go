@@ -502,9 +502,11 @@ type Watcher struct {
 	id       int
 	// ready holds a token while events are queued or the watch has ended.
 	ready chan struct{}
-	// Guarded by c.mu.
+	limit int
+	// mu guards the queue; the cacher takes it inside c.mu, Take alone, so
+	// watchers taking their events do not contend with each other.
+	mu     sync.Mutex
 	queue  []Event
-	limit  int
 	closed bool
 	// Initial holds the objects that existed when the watch started at
 	// "now" with initial events requested, in key order.
@@ -519,8 +521,8 @@ func (w *Watcher) Ready() <-chan struct{} { return w.ready }
 // Take appends the queued events to dst and empties the queue. open is false
 // once the watch has ended and every event has been taken.
 func (w *Watcher) Take(dst []Event) (events []Event, open bool) {
-	w.c.mu.Lock()
-	defer w.c.mu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	dst = append(dst, w.queue...)
 	clear(w.queue)
 	if cap(w.queue) > 1024 {
@@ -543,8 +545,10 @@ func (w *Watcher) Stop() {
 	}
 }
 
-// pushLocked queues ev; false when the queue is full.
+// pushLocked queues ev (c.mu held); false when the queue is full.
 func (w *Watcher) pushLocked(ev Event) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if len(w.queue) >= w.limit {
 		return false
 	}
@@ -553,7 +557,10 @@ func (w *Watcher) pushLocked(ev Event) bool {
 	return true
 }
 
+// closeLocked ends the watch (c.mu held).
 func (w *Watcher) closeLocked() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if !w.closed {
 		w.closed = true
 		w.signal()
