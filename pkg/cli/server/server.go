@@ -349,8 +349,8 @@ func runAgent(ctx context.Context, f *cmdutil.Factory, opts *AgentOptions) error
 // defaultMemoryTarget is kl server's --memory-target. A server holding up
 // to a few thousand pods never reaches it; beyond, the collector keeps
 // memory at 1.25 times the live data instead of Go's 2 (BENCHMARKS.md: at
-// 10,000 pods RSS 287-303 MB instead of about 425, for about a quarter more
-// server CPU during the burst).
+// 10,000 pods RSS 287-305 MB instead of about 430, for 15-25% more server
+// CPU during the burst).
 const defaultMemoryTarget = "240Mi"
 
 // parseMemoryTarget reads --memory-target: a quantity of bytes ("240Mi",
