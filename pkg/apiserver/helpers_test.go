@@ -13,14 +13,16 @@ import (
 	"time"
 )
 
-// testServer is an apiserver on a loopback port for one test.
+// testServer is an apiserver on a loopback port for one test (or one
+// fuzzing process). Tests of other packages use apiservertest, which this
+// package's own tests cannot import.
 type testServer struct {
-	t   *testing.T
+	t   testing.TB
 	srv *Server
 	url string
 }
 
-func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
+func startServer(t testing.TB, mutate ...func(*Config)) *testServer {
 	t.Helper()
 	cfg := Config{
 		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
@@ -137,7 +139,7 @@ func (ts *testServer) put(path string, body any) response {
 func (ts *testServer) del(path string) response { return ts.do("DELETE", path, "", nil) }
 
 // must fails the test unless the response has the code.
-func (r response) must(t *testing.T, code int) response {
+func (r response) must(t testing.TB, code int) response {
 	t.Helper()
 	if r.code != code {
 		t.Fatalf("got HTTP %d, want %d: %s", r.code, code, r.body)

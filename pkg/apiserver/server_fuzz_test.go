@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -123,38 +121,6 @@ var fuzzSeeds = []fuzzSeed{
 	{method: "HEAD", path: fuzzCMPath + "/a"},
 }
 
-// fuzzServer is one in-process apiserver (memory storage) shared by the
-// inputs of one fuzzing process.
-func fuzzServer(f *testing.F) *Server {
-	f.Helper()
-	srv, err := New(Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		f.Fatalf("new apiserver: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	f.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			f.Errorf("apiserver did not stop within 10s")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		f.Fatalf("apiserver stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		f.Fatalf("apiserver not ready after 30s")
-	}
-	return srv
-}
-
 // FuzzServeHTTP sends arbitrary methods, paths, queries, content types and
 // bodies through Server.ServeHTTP (in-process, memory storage) and checks
 // what a client can rely on:
@@ -173,7 +139,7 @@ func FuzzServeHTTP(f *testing.F) {
 		}
 		f.Add(fuzzMethodIndex(s.method), s.path, s.query, ct, other, []byte(s.body))
 	}
-	srv := fuzzServer(f)
+	srv := startServer(f).srv  // one server shared by the inputs of one fuzzing process
 	var snap map[string]string // the store's content at revision snapRev
 	snapRev := int64(-1)
 	f.Fuzz(func(t *testing.T, method uint8, path, query string, ctIdx uint8, otherCT string, body []byte) {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +21,7 @@ import (
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
 	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/certs"
 	"github.com/kl-dev/kl/pkg/client"
 	"github.com/kl-dev/kl/pkg/kubelet/runtime"
@@ -424,32 +424,12 @@ func url2(k, v string) map[string][]string { return map[string][]string{k: {v}} 
 // for the admin.
 func startTLSCluster(t *testing.T, dir string) (node, admin *client.Client) {
 	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Storage: "memory",
-		TLSCertFile: filepath.Join(dir, "apiserver.crt"), TLSKeyFile: filepath.Join(dir, "apiserver.key"),
-		ClientCAFile:          filepath.Join(dir, "ca.crt"),
-		KubeletClientCertFile: filepath.Join(dir, "apiserver.crt"), KubeletClientKeyFile: filepath.Join(dir, "apiserver.key"),
-		Logger: slog.New(slog.DiscardHandler),
+	url := apiservertest.Start(t, func(c *apiserver.Config) {
+		c.Insecure = false
+		c.TLSCertFile, c.TLSKeyFile = filepath.Join(dir, "apiserver.crt"), filepath.Join(dir, "apiserver.key")
+		c.ClientCAFile = filepath.Join(dir, "ca.crt")
+		c.KubeletClientCertFile, c.KubeletClientKeyFile = filepath.Join(dir, "apiserver.crt"), filepath.Join(dir, "apiserver.key")
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("apiserver did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	}
 	user, groups := certs.NodeIdentity("n1")
 	if err := certs.IssueFiles(dir, user, groups, filepath.Join(dir, "n1"), time.Hour, time.Now()); err != nil {
 		t.Fatal(err)
@@ -457,7 +437,7 @@ func startTLSCluster(t *testing.T, dir string) (node, admin *client.Client) {
 	mk := func(prefix string) *client.Client {
 		tr := &http.Transport{TLSClientConfig: clientTLS(t, filepath.Join(dir, prefix), caPool(t, dir))}
 		t.Cleanup(tr.CloseIdleConnections)
-		cl, err := client.New(client.Config{Servers: []string{srv.URL()}, Transport: tr, Timeout: 10 * time.Second})
+		cl, err := client.New(client.Config{Servers: []string{url}, Transport: tr, Timeout: 10 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

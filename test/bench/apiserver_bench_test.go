@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/storage/badger"
 	"github.com/kl-dev/kl/test/e2e/framework"
 )
@@ -34,23 +34,9 @@ func startAPIServer(b *testing.B, storage string) string {
 	if storage == "" {
 		storage = "badger"
 	}
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: storage, DataDir: b.TempDir(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	return apiservertest.Start(b, func(c *apiserver.Config) {
+		c.Storage, c.DataDir = storage, b.TempDir()
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		b.Fatal(err)
-	}
-	return srv.URL()
 }
 
 func httpClient() *http.Client {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"sort"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/storage/etcd/etcdtest"
 )
 
@@ -24,23 +23,9 @@ import (
 // endpoints.
 func startEtcdAPIServer(b *testing.B, endpoints []string) string {
 	b.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "etcd", EtcdServers: endpoints,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	return apiservertest.Start(b, func(c *apiserver.Config) {
+		c.Storage, c.EtcdServers = "etcd", endpoints
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		b.Fatal(err)
-	}
-	return srv.URL()
 }
 
 // cpuClock reads the CPU time (user + system) used so far by this process

@@ -2,8 +2,6 @@ package k8sclient
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -12,7 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/kl-dev/kl/pkg/apiserver"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 )
 
 // cluster is an in-process kl apiserver (memory storage, plain HTTP on a
@@ -27,41 +25,12 @@ type cluster struct {
 // ends.
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0",
-		Insecure:      true,
-		Storage:       "memory",
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("new apiserver: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("apiserver run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("apiserver did not stop within 10s")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("apiserver stopped before it was ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("apiserver not ready within 10s")
-	}
+	url := apiservertest.Start(t)
 
 	// client-go's typed clients send protobuf bodies unless the config asks
 	// for JSON; kl speaks JSON only (see TestDefaultConfigProtobufWrites).
 	cfg := &rest.Config{
-		Host: srv.URL(), QPS: -1, UserAgent: "kl-k8sclient-test",
+		Host: url, QPS: -1, UserAgent: "kl-k8sclient-test",
 		ContentConfig: rest.ContentConfig{ContentType: runtime.ContentTypeJSON},
 	}
 	client, err := kubernetes.NewForConfig(cfg)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/cli/rollout/internal/deployutil"
@@ -32,7 +33,7 @@ func TestNewCmd_PauseAndResumeShareOptions(t *testing.T) {
 }
 
 func TestRunPause_SetsAndClearsPausedOnce(t *testing.T) {
-	c := rt.StartServer(t)
+	c := apiservertest.StartClient(t)
 	ctx := context.Background()
 	deps := deployutil.Deployments(c, rt.Namespace)
 	if _, err := deps.Create(ctx, rt.Deployment(1, "nginx:1"), client.CreateOptions{}); err != nil {

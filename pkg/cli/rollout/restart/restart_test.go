@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/cli/rollout/internal/deployutil"
 	rt "github.com/kl-dev/kl/pkg/cli/rollout/internal/rollouttest"
@@ -12,7 +13,7 @@ import (
 )
 
 func TestRunRestart_StampsTheTemplateWithTheTime(t *testing.T) {
-	c := rt.StartServer(t)
+	c := apiservertest.StartClient(t)
 	ctx := context.Background()
 	deps := deployutil.Deployments(c, rt.Namespace)
 	d := rt.Deployment(1, "nginx:1")

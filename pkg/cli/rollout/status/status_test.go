@@ -12,6 +12,7 @@ import (
 
 	appsv1 "github.com/kl-dev/kl/pkg/api/apps/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/cli/rollout/internal/deployutil"
@@ -93,7 +94,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	c := rt.StartServer(t)
+	c := apiservertest.StartClient(t)
 	d, err := deployutil.Deployments(c, rt.Namespace).Create(ctx, rt.Deployment(2, "nginx:2"), client.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)

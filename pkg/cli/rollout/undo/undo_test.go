@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	appsv1 "github.com/kl-dev/kl/pkg/api/apps/v1"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/cmdutil"
 	"github.com/kl-dev/kl/pkg/cli/iostreams"
 	"github.com/kl-dev/kl/pkg/cli/rollout/internal/deployutil"
@@ -132,7 +133,7 @@ func TestRollbackPatch_CopiesTemplateWithoutHashAndAnnotations(t *testing.T) {
 }
 
 func TestRunUndo_AgainstAnAPIServer(t *testing.T) {
-	c := rt.StartServer(t)
+	c := apiservertest.StartClient(t)
 	ctx := context.Background()
 	d, err := deployutil.Deployments(c, rt.Namespace).Create(ctx, rt.Deployment(2, "nginx:3"), client.CreateOptions{})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	appsv1 "github.com/kl-dev/kl/pkg/api/apps/v1"
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
+	"github.com/kl-dev/kl/pkg/apiserver/apiservertest"
 	"github.com/kl-dev/kl/pkg/cli/rollout/internal/deployutil"
 	rt "github.com/kl-dev/kl/pkg/cli/rollout/internal/rollouttest"
 	"github.com/kl-dev/kl/pkg/client"
@@ -127,7 +128,7 @@ func TestPatches_CarryTheResourceVersion(t *testing.T) {
 }
 
 func TestUpdate_RetriesWhenTheDeploymentChangedMeanwhile(t *testing.T) {
-	c := rt.StartServer(t)
+	c := apiservertest.StartClient(t)
 	ctx := context.Background()
 	deps := deployutil.Deployments(c, rt.Namespace)
 	if _, err := deps.Create(ctx, rt.Deployment(1, "nginx:1"), client.CreateOptions{}); err != nil {
@@ -175,7 +176,7 @@ func TestUpdate_RetriesWhenTheDeploymentChangedMeanwhile(t *testing.T) {
 }
 
 func TestResolveNames_AcceptsDeploymentArgumentsOnly(t *testing.T) {
-	c := rt.StartServer(t)
+	c := apiservertest.StartClient(t)
 	ctx := context.Background()
 	for _, tt := range []struct {
 		args    []string

@@ -4,58 +4,16 @@
 package rollouttest
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"strconv"
-	"testing"
-	"time"
 
 	appsv1 "github.com/kl-dev/kl/pkg/api/apps/v1"
 	corev1 "github.com/kl-dev/kl/pkg/api/core/v1"
 	"github.com/kl-dev/kl/pkg/api/meta"
-	"github.com/kl-dev/kl/pkg/apiserver"
 	"github.com/kl-dev/kl/pkg/client"
 )
 
 // Namespace is where the builders put objects.
 const Namespace = "default"
-
-// StartServer starts an in-memory apiserver for the test and returns a
-// client of it. The server stops when the test ends.
-func StartServer(t testing.TB) *client.Client {
-	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{
-		ListenAddress: "127.0.0.1:0", Insecure: true, Storage: "memory",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("apiserver did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("apiserver not ready")
-	}
-	c, err := client.New(client.Config{Servers: []string{srv.URL()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // Clients returns the Client and Namespace functions commands' Options
 // take, for c and Namespace.
