@@ -343,28 +343,32 @@ func (r *watchLedger) notShown(acked []ackedWrite) []ackedWrite {
 	return out
 }
 
+// relistConfigMaps lists the ConfigMaps of ns until a list succeeds or ctx
+// ends, records it in rec and returns its resourceVersion.
+func relistConfigMaps(ctx context.Context, url, ns string, rec *watchLedger) (int64, error) {
+	for {
+		items, rv, err := faultListConfigMaps(ctx, faultClient(), url, ns)
+		if err == nil {
+			m := map[string]int64{}
+			for k, o := range items {
+				m[k] = o.rv()
+			}
+			n, _ := strconv.ParseInt(rv, 10, 64)
+			rec.list(n, m)
+			return n, nil
+		}
+		if !sleepCtx(ctx, 200*time.Millisecond) {
+			return 0, ctx.Err()
+		}
+	}
+}
+
 // rawWatch watches the ConfigMaps of ns over plain HTTP, as a client
 // without kl's library would: it resumes from the last resourceVersion
 // after a disconnect and lists again after 410 Gone.
 func rawWatch(ctx context.Context, url, ns string, rec *watchLedger) {
 	hc := &http.Client{} // streams: bounded by ctx only
-	relist := func() int64 {
-		for ctx.Err() == nil {
-			items, rv, err := faultListConfigMaps(ctx, faultClient(), url, ns)
-			if err == nil {
-				m := map[string]int64{}
-				for k, o := range items {
-					m[k] = o.rv()
-				}
-				n, _ := strconv.ParseInt(rv, 10, 64)
-				rec.list(n, m)
-				return n
-			}
-			sleepCtx(ctx, 200*time.Millisecond)
-		}
-		return 0
-	}
-	rv := relist()
+	rv, _ := relistConfigMaps(ctx, url, ns, rec)
 	for ctx.Err() == nil {
 		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/namespaces/%s/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion=%d", url, ns, rv), nil)
 		resp, err := hc.Do(req)
@@ -402,7 +406,7 @@ func rawWatch(ctx context.Context, url, ns string, rec *watchLedger) {
 		}
 		resp.Body.Close()
 		if gone {
-			rv = relist()
+			rv, _ = relistConfigMaps(ctx, url, ns, rec)
 		} else if resp.StatusCode != http.StatusOK {
 			sleepCtx(ctx, 200*time.Millisecond)
 		}
@@ -419,21 +423,8 @@ func retryWatch(ctx context.Context, url, ns string, rec *watchLedger) error {
 	gvr := meta.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 	dyn := c.Dynamic()
 	relist := func() (string, error) {
-		for {
-			items, rv, err := faultListConfigMaps(ctx, faultClient(), url, ns)
-			if err == nil {
-				m := map[string]int64{}
-				for k, o := range items {
-					m[k] = o.rv()
-				}
-				n, _ := strconv.ParseInt(rv, 10, 64)
-				rec.list(n, m)
-				return rv, nil
-			}
-			if !sleepCtx(ctx, 200*time.Millisecond) {
-				return "", ctx.Err()
-			}
-		}
+		n, err := relistConfigMaps(ctx, url, ns, rec)
+		return strconv.FormatInt(n, 10), err
 	}
 	rv, err := relist()
 	for err == nil {
