@@ -29,10 +29,11 @@ import (
 // Store is a storage.Interface on BadgerDB. Values passed in and returned are
 // copied; values in watch events are shared and must not be modified.
 type Store struct {
-	opts Options
-	db   *bdg.DB
-	hist *watchhist.History
-	rev  atomic.Int64 // newest committed revision; written by the writer only
+	opts  Options
+	db    *bdg.DB
+	codec *codec
+	hist  *watchhist.History
+	rev   atomic.Int64 // newest committed revision; written by the writer only
 	// failed is the commit error after which the writer refuses writes;
 	// used by the writer goroutine only.
 	failed error
@@ -67,9 +68,14 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open badger store in %q: %w", opts.Dir, err), db.Close())
 	}
+	c, err := newCodec()
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open badger store in %q: %w", opts.Dir, err), db.Close())
+	}
 	s := &Store{
 		opts:       opts,
 		db:         db,
+		codec:      c,
 		hist:       watchhist.New(opts.HistorySize, rev),
 		ops:        make(chan *writeOp, 4*opts.MaxBatch),
 		stop:       make(chan struct{}),
@@ -135,7 +141,7 @@ func (s *Store) Get(ctx context.Context, key string) (storage.KeyValue, error) {
 	defer s.closeMu.RUnlock()
 	txn := s.db.NewTransaction(false)
 	defer txn.Discard()
-	kv, ok, err := getRecord(txn, key, dataKey(key))
+	kv, ok, err := s.getRecord(txn, key, dataKey(key))
 	if err != nil {
 		return storage.KeyValue{}, fmt.Errorf("get %s: %w", key, err)
 	}
@@ -183,7 +189,7 @@ func (s *Store) list(ctx context.Context, prefix string, opts storage.ListOption
 		rev = opts.Revision
 	}
 	from := max(prefix, opts.StartKey)
-	items, more, err := watchhist.Page(scan(txn, prefix, from), o, from, opts.Limit)
+	items, more, err := watchhist.Page(s.scan(txn, prefix, from), o, from, opts.Limit)
 	if err != nil {
 		return storage.ListResult{}, err
 	}
@@ -198,7 +204,7 @@ func (s *Store) list(ctx context.Context, prefix string, opts storage.ListOption
 }
 
 // scan yields copies of the items under prefix with keys >= from, in order.
-func scan(txn *bdg.Txn, prefix, from string) iter.Seq2[storage.KeyValue, error] {
+func (s *Store) scan(txn *bdg.Txn, prefix, from string) iter.Seq2[storage.KeyValue, error] {
 	return func(yield func(storage.KeyValue, error) bool) {
 		// No value prefetching: values up to ValueThreshold are inline in
 		// the tree, where prefetching only adds a goroutine and a copy per
@@ -211,7 +217,7 @@ func scan(txn *bdg.Txn, prefix, from string) iter.Seq2[storage.KeyValue, error] 
 			var kv storage.KeyValue
 			err := item.Value(func(v []byte) error {
 				var err error
-				kv, err = decodeRecord(key, v)
+				kv, err = s.codec.decodeRecord(key, v)
 				return err
 			})
 			if !yield(kv, err) || err != nil {
@@ -270,7 +276,8 @@ func (s *Store) submit(ctx context.Context, op *writeOp) error {
 // Create stores a new key and returns its revision, or
 // storage.ErrAlreadyExists.
 func (s *Store) Create(ctx context.Context, key string, value []byte) (int64, error) {
-	op := &writeOp{kind: opCreate, key: key, record: newRecord(value)}
+	rec, stored := s.codec.newRecord(value)
+	op := &writeOp{kind: opCreate, key: key, record: rec, value: stored}
 	if err := s.submit(ctx, op); err != nil {
 		return 0, err
 	}
@@ -280,7 +287,8 @@ func (s *Store) Create(ctx context.Context, key string, value []byte) (int64, er
 // Update replaces an existing key's value when its ModRevision equals
 // expectedRevision (0: unconditional).
 func (s *Store) Update(ctx context.Context, key string, value []byte, expectedRevision int64) (int64, error) {
-	op := &writeOp{kind: opUpdate, key: key, record: newRecord(value), expected: expectedRevision}
+	rec, stored := s.codec.newRecord(value)
+	op := &writeOp{kind: opUpdate, key: key, record: rec, value: stored, expected: expectedRevision}
 	if err := s.submit(ctx, op); err != nil {
 		return 0, err
 	}
@@ -332,6 +340,7 @@ func (s *Store) Close() error {
 	<-s.writerDone
 	<-s.gcDone
 	s.hist.Close()
+	defer s.codec.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close badger store: %w", err)
 	}

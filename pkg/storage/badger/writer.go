@@ -49,7 +49,8 @@ func (k opKind) String() string {
 type writeOp struct {
 	kind     opKind
 	key      string
-	record   []byte // newRecord(value); nil for deletes
+	record   []byte // codec.newRecord(value); nil for deletes
+	value    []byte // the value written, for the event
 	expected int64  // expected ModRevision (0: any)
 	done     chan struct{}
 
@@ -178,7 +179,7 @@ func (s *Store) commitSome(batch []*writeOp) int {
 // includes the batch's earlier writes) and stages it at revision rev.
 func (s *Store) apply(txn *bdg.Txn, op *writeOp, rev int64) (watchhist.Entry, error) {
 	dk := dataKey(op.key)
-	cur, exists, err := getRecord(txn, op.key, dk)
+	cur, exists, err := s.getRecord(txn, op.key, dk)
 	if err != nil {
 		return watchhist.Entry{}, err
 	}
@@ -198,13 +199,13 @@ func (s *Store) apply(txn *bdg.Txn, op *writeOp, rev int64) (watchhist.Entry, er
 		setHeader(op.record, rev, rev)
 		err = txn.Set(dk, op.record)
 		entry.Event = storage.Event{Type: storage.EventPut, Created: true, KV: storage.KeyValue{
-			Key: op.key, Value: op.record[headerSize:], ModRevision: rev, CreateRevision: rev,
+			Key: op.key, Value: op.value, ModRevision: rev, CreateRevision: rev,
 		}}
 	case opUpdate:
 		setHeader(op.record, rev, cur.CreateRevision)
 		err = txn.Set(dk, op.record)
 		entry.Event = storage.Event{Type: storage.EventPut, PrevValue: cur.Value, KV: storage.KeyValue{
-			Key: op.key, Value: op.record[headerSize:], ModRevision: rev, CreateRevision: cur.CreateRevision,
+			Key: op.key, Value: op.value, ModRevision: rev, CreateRevision: cur.CreateRevision,
 		}}
 	case opDelete:
 		err = txn.Delete(dk)
@@ -224,7 +225,7 @@ func (s *Store) apply(txn *bdg.Txn, op *writeOp, rev int64) (watchhist.Entry, er
 }
 
 // getRecord reads key in txn; exists is false when it is absent.
-func getRecord(txn *bdg.Txn, key string, dk []byte) (storage.KeyValue, bool, error) {
+func (s *Store) getRecord(txn *bdg.Txn, key string, dk []byte) (storage.KeyValue, bool, error) {
 	item, err := txn.Get(dk)
 	if errors.Is(err, bdg.ErrKeyNotFound) {
 		return storage.KeyValue{}, false, nil
@@ -234,7 +235,7 @@ func getRecord(txn *bdg.Txn, key string, dk []byte) (storage.KeyValue, bool, err
 	}
 	var kv storage.KeyValue
 	err = item.Value(func(v []byte) error {
-		kv, err = decodeRecord(key, v)
+		kv, err = s.codec.decodeRecord(key, v)
 		return err
 	})
 	if err != nil {
