@@ -2,8 +2,8 @@ package badger
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
 	"os"
 	"slices"
@@ -18,8 +18,11 @@ import (
 	"github.com/kl-dev/kl/pkg/storage"
 )
 
-// objectValue is a value of about the size of a typical pod's JSON.
-var objectValue = bytes.Repeat([]byte(`{"k":"0123456789abcdef0123456789abcdef"},`), 1536/41)
+// objectValue is a Running pod as kl stores it (2 KB of JSON; the store
+// compresses it to about 950 bytes).
+//
+//go:embed testdata/pod.json
+var objectValue []byte
 
 var concurrencies = []int{1, 16, 64}
 
