@@ -46,8 +46,9 @@ type Config struct {
 	ServiceClusterIPRange string
 	// ServiceNodePortRange is "30000-32767".
 	ServiceNodePortRange string
-	// WatchCacheSize is the number of events of history kept per resource
-	// for watches; older resourceVersions get 410 Gone.
+	// WatchCacheSize is the most events of history kept per resource for
+	// watches (each for at most cacher.DefaultHistoryWindow); older
+	// resourceVersions get 410 Gone.
 	WatchCacheSize int
 	// MaxRequestBodyBytes caps request bodies (413 above it).
 	MaxRequestBodyBytes int64

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kl-dev/kl/pkg/storage"
 )
@@ -107,6 +108,8 @@ type Event struct {
 	// Prev is the state before the change (nil for Added).
 	Prev *Object
 	RV   int64
+	// at is when the cache recorded the event (history entries expire).
+	at time.Time
 }
 
 // Decoder turns stored bytes into a cached Object: it decodes the object,
@@ -122,9 +125,19 @@ type Config struct {
 	// Resources maps a resource prefix (e.g. "/registry/pods/") to the decoder
 	// of its objects. Keys under no registered prefix are ignored.
 	Resources map[string]Decoder
-	// HistorySize is the number of events kept per resource for watches
-	// that resume from a resourceVersion.
+	// HistorySize is the most events kept per resource for watches that
+	// resume from a resourceVersion (0: 10,000).
 	HistorySize int
+	// HistoryWindow is how long an event stays in history (0: 5 minutes).
+	// Without it a busy cluster would keep HistorySize versions of every
+	// resource forever: 100 nodes renewing leases fill a lease history in
+	// 17 minutes, and their status updates a node history (about 30 MB) in
+	// under two hours. A watch resuming from a revision older than the
+	// window gets ErrGone and re-lists, as with Kubernetes' watch cache
+	// (which keeps 75 s).
+	HistoryWindow time.Duration
+	// Now is the clock (nil: time.Now); tests set it.
+	Now func() time.Time
 	// WatcherBuffer is the number of events a watcher may lag behind before it
 	// is closed (the client resumes from its last resourceVersion). A
 	// watcher's queue only holds the events it has not taken yet, so the
@@ -132,6 +145,9 @@ type Config struct {
 	WatcherBuffer int
 	Logger        *slog.Logger
 }
+
+// DefaultHistoryWindow is Config.HistoryWindow's default.
+const DefaultHistoryWindow = 5 * time.Minute
 
 // ErrGone is returned when a watch asks for events older than the history kept.
 var ErrGone = errors.New("too old resource version")
@@ -159,7 +175,8 @@ type resourceCache struct {
 	items  map[string]*Object
 	sorted []string
 	dirty  bool
-	// history is a ring of the latest events.
+	// history is a ring of the latest events, oldest at start; it grows up
+	// to Config.HistorySize and is released when its events expire.
 	history []Event
 	start   int // index of the oldest event in history
 	count   int
@@ -174,6 +191,12 @@ type resourceCache struct {
 func New(cfg Config) *Cacher {
 	if cfg.HistorySize <= 0 {
 		cfg.HistorySize = 10000
+	}
+	if cfg.HistoryWindow <= 0 {
+		cfg.HistoryWindow = DefaultHistoryWindow
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.WatcherBuffer <= 0 {
 		cfg.WatcherBuffer = 10000
@@ -232,13 +255,33 @@ func (c *Cacher) loadAndWatch(ctx context.Context) error {
 		return fmt.Errorf("watch %s: %w", c.cfg.Prefix, err)
 	}
 	c.reset(list)
-	for r := range ch {
-		if r.Err != nil {
-			return fmt.Errorf("storage watch: %w", r.Err)
+	// Quiet resources get no events that would expire their history.
+	expire := time.NewTicker(c.cfg.HistoryWindow / 4)
+	defer expire.Stop()
+	for {
+		select {
+		case r, ok := <-ch:
+			if !ok {
+				return errors.New("storage watch ended")
+			}
+			if r.Err != nil {
+				return fmt.Errorf("storage watch: %w", r.Err)
+			}
+			c.apply(r.Event)
+		case <-expire.C:
+			c.expireHistory()
 		}
-		c.apply(r.Event)
 	}
-	return errors.New("storage watch ended")
+}
+
+// expireHistory drops the events older than the history window.
+func (c *Cacher) expireHistory() {
+	cutoff := c.cfg.Now().Add(-c.cfg.HistoryWindow)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, rc := range c.resources {
+		rc.expire(cutoff)
+	}
 }
 
 // reset replaces the cache content with a fresh list and ends all watches.
@@ -322,6 +365,8 @@ func (c *Cacher) apply(se storage.Event) {
 		}
 		rc.items[se.KV.Key] = ev.Object
 	}
+	ev.at = c.cfg.Now()
+	rc.expire(ev.at.Add(-c.cfg.HistoryWindow))
 	rc.record(ev, c.cfg.HistorySize)
 	for id, w := range rc.watchers {
 		if !strings.HasPrefix(ev.Object.Key, w.within) {
@@ -353,18 +398,39 @@ func (c *Cacher) toEvent(rc *resourceCache, se storage.Event) (Event, error) {
 	}
 }
 
+// record appends ev to the history; when it holds size events, the oldest
+// goes. The ring grows as needed: most resources see few events.
 func (rc *resourceCache) record(ev Event, size int) {
-	if rc.history == nil {
-		rc.history = make([]Event, size)
+	if rc.count == len(rc.history) && len(rc.history) < size {
+		grown := make([]Event, min(max(2*len(rc.history), 64), size))
+		for i := range rc.count {
+			grown[i] = rc.history[(rc.start+i)%len(rc.history)]
+		}
+		rc.history, rc.start = grown, 0
 	}
-	if rc.count == size {
-		rc.evictedRV = rc.history[rc.start].RV
-		rc.history[rc.start] = ev
-		rc.start = (rc.start + 1) % size
-		return
+	if rc.count == len(rc.history) {
+		rc.dropOldest()
 	}
-	rc.history[(rc.start+rc.count)%size] = ev
+	rc.history[(rc.start+rc.count)%len(rc.history)] = ev
 	rc.count++
+}
+
+func (rc *resourceCache) dropOldest() {
+	rc.evictedRV = rc.history[rc.start].RV
+	rc.history[rc.start] = Event{}
+	rc.start = (rc.start + 1) % len(rc.history)
+	rc.count--
+}
+
+// expire drops the events recorded before cutoff, and the ring with them
+// when none is left.
+func (rc *resourceCache) expire(cutoff time.Time) {
+	for rc.count > 0 && rc.history[rc.start].at.Before(cutoff) {
+		rc.dropOldest()
+	}
+	if rc.count == 0 {
+		rc.history, rc.start = nil, 0
+	}
 }
 
 // Bookmark sends every watcher a Bookmark event at the current revision.

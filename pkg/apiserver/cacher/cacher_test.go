@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -27,12 +28,18 @@ func decoder(key string, value []byte, rv int64) (*Object, error) {
 
 func startCacher(t *testing.T, history int) (*Cacher, *memory.Store) {
 	t.Helper()
+	return startCacherWith(t, Config{HistorySize: history})
+}
+
+// startCacherWith starts a cacher over a memory store with cfg's history
+// settings and clock.
+func startCacherWith(t *testing.T, cfg Config) (*Cacher, *memory.Store) {
+	t.Helper()
 	store := memory.New(memory.Options{})
-	c := New(Config{
-		Store: store, Prefix: "/registry/", HistorySize: history, WatcherBuffer: 8,
-		Resources: map[string]Decoder{"/registry/things/": decoder},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	cfg.Store, cfg.Prefix, cfg.WatcherBuffer = store, "/registry/", 8
+	cfg.Resources = map[string]Decoder{"/registry/things/": decoder}
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	c := New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = c.Run(ctx) }()
@@ -145,6 +152,116 @@ func TestWatchFromRevisionAndGone(t *testing.T) {
 	}
 	if _, err := c.Watch(ctx, "/registry/things/", "/registry/things/", r1, false); !errors.Is(err, ErrGone) {
 		t.Fatalf("watch from trimmed revision: %v, want ErrGone", err)
+	}
+}
+
+// TestHistoryGrowsAndWraps: the ring starts small and grows to HistorySize,
+// keeping events in order across each growth and once it wraps.
+func TestHistoryGrowsAndWraps(t *testing.T) {
+	c, s := startCacher(t, 100)
+	ctx := context.Background()
+	var revs []int64
+	for i := range 150 {
+		revs = append(revs, put(t, s, fmt.Sprintf("/registry/things/ns/o%03d", i)))
+	}
+	if err := c.WaitFresh(ctx, revs[149]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Watch(ctx, "/registry/things/", "/registry/things/", revs[48], false); !errors.Is(err, ErrGone) {
+		t.Fatalf("watch from the 49th of 150 events with a history of 100: %v, want ErrGone", err)
+	}
+	w, err := c.Watch(ctx, "/registry/things/", "/registry/things/", revs[49], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	st := &stream{w: w}
+	for _, want := range revs[50:] {
+		if ev := st.next(t); ev.RV != want {
+			t.Fatalf("event at %d, want %d", ev.RV, want)
+		}
+	}
+}
+
+// clock is a settable time source for the history window.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestHistoryExpires: events older than the history window are dropped,
+// when newer events come and when the cache expires them on its own (a
+// quiet resource); watches from before them get ErrGone.
+func TestHistoryExpires(t *testing.T) {
+	clk := &clock{now: time.Unix(1_000_000, 0)}
+	c, s := startCacherWith(t, Config{HistorySize: 100, HistoryWindow: 5 * time.Minute, Now: clk.Now})
+	ctx := context.Background()
+	watchFrom := func(rv int64) error {
+		t.Helper()
+		w, err := c.Watch(ctx, "/registry/things/", "/registry/things/", rv, false)
+		if err == nil {
+			w.Stop()
+		}
+		return err
+	}
+	fresh := func(rev int64) {
+		t.Helper()
+		if err := c.WaitFresh(ctx, rev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rz := put(t, s, "/registry/things/ns/z")
+	ra := put(t, s, "/registry/things/ns/a")
+	fresh(ra)
+	clk.advance(3 * time.Minute)
+	rb := put(t, s, "/registry/things/ns/b")
+	fresh(rb)
+	if err := watchFrom(rz); err != nil {
+		t.Fatalf("watch from an event 3 minutes old: %v", err)
+	}
+	clk.advance(3 * time.Minute)
+	rc := put(t, s, "/registry/things/ns/c") // z and a are 6 minutes old now
+	fresh(rc)
+	if err := watchFrom(rz); !errors.Is(err, ErrGone) {
+		t.Fatalf("watch from before an expired event: %v, want ErrGone", err)
+	}
+	w, err := c.Watch(ctx, "/registry/things/", "/registry/things/", ra, false)
+	if err != nil {
+		t.Fatalf("watch from the newest expired event: %v", err)
+	}
+	st := &stream{w: w}
+	for _, want := range []int64{rb, rc} {
+		if ev := st.next(t); ev.RV != want {
+			t.Fatalf("event at %d, want %d", ev.RV, want)
+		}
+	}
+	w.Stop()
+
+	clk.advance(10 * time.Minute)
+	c.expireHistory() // what the cache's ticker does
+	if err := watchFrom(rb); !errors.Is(err, ErrGone) {
+		t.Fatalf("watch from before events expired without new ones: %v, want ErrGone", err)
+	}
+	if err := watchFrom(rc); err != nil {
+		t.Fatalf("watch from the last event: %v", err)
+	}
+	c.mu.Lock()
+	released := c.resources["/registry/things/"].history == nil
+	c.mu.Unlock()
+	if !released {
+		t.Error("the history ring was kept after all its events expired")
 	}
 }
 

@@ -114,7 +114,7 @@ A flag on the command line wins over the environment, which wins over the file.`
 	fl.StringVar(&opts.EtcdPrefix, "etcd-prefix", "", "`PREFIX` put before every key in etcd (kl's keys are /registry/...; default: none, the layout Kubernetes uses)")
 	fl.StringVar(&opts.ServiceClusterIPRange, "service-cluster-ip-range", "10.96.0.0/16", "CIDR that Service ClusterIPs are allocated from")
 	fl.StringVar(&opts.ServiceNodePortRange, "service-node-port-range", "30000-32767", "port range (first-last) for Service NodePorts")
-	fl.IntVar(&opts.WatchCacheSize, "watch-cache-size", 10000, "events of history kept per resource for watches; older resourceVersions get 410 Gone")
+	fl.IntVar(&opts.WatchCacheSize, "watch-cache-size", 10000, "most events of history kept per resource (each for at most 5 minutes) for watches that resume; older resourceVersions get 410 Gone")
 	fl.StringVar(&opts.AuditLog, "audit-log", "", "append one JSON line per request (time, user, groups, verb, resource, namespace, name, code, latency) to FILE")
 	fl.BoolVar(&opts.Profiling, "profiling", true, "serve Go profiles (heap, CPU, goroutines) at /debug/pprof/ to system:masters")
 	fl.IntVar(&opts.MaxRequestsInFlight, "max-requests-inflight", 800, "concurrent requests served (watches apart); more get 429 with Retry-After")
