@@ -234,25 +234,44 @@ func (c *Cacher) Run(ctx context.Context) error {
 		c.cond.Broadcast()
 		c.mu.Unlock()
 	}()
+	// A store that cannot be loaded (unreachable, or holding a record it
+	// cannot read) is retried with back-off, not in a loop.
+	const minRetry, maxRetry = 100 * time.Millisecond, 10 * time.Second
+	retry := minRetry
 	for {
-		err := c.loadAndWatch(ctx)
+		loaded, err := c.loadAndWatch(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		c.cfg.Logger.Warn("watch cache reloading", "err", err)
+		if loaded {
+			retry = minRetry
+			c.cfg.Logger.Warn("watch cache reloading", "err", err)
+		} else {
+			c.cfg.Logger.Error("watch cache cannot load the store", "retry-in", retry, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(retry):
+		}
+		if !loaded {
+			retry = min(2*retry, maxRetry)
+		}
 	}
 }
 
-func (c *Cacher) loadAndWatch(ctx context.Context) error {
+// loadAndWatch loads the store and follows it until the storage watch
+// ends; loaded tells whether it got as far as loading.
+func (c *Cacher) loadAndWatch(ctx context.Context) (loaded bool, err error) {
 	list, err := c.cfg.Store.List(ctx, c.cfg.Prefix, storage.ListOptions{})
 	if err != nil {
-		return fmt.Errorf("list %s: %w", c.cfg.Prefix, err)
+		return false, fmt.Errorf("list %s: %w", c.cfg.Prefix, err)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch, err := c.cfg.Store.Watch(wctx, c.cfg.Prefix, list.Revision)
 	if err != nil {
-		return fmt.Errorf("watch %s: %w", c.cfg.Prefix, err)
+		return false, fmt.Errorf("watch %s: %w", c.cfg.Prefix, err)
 	}
 	c.reset(list)
 	// Quiet resources get no events that would expire their history.
@@ -262,10 +281,10 @@ func (c *Cacher) loadAndWatch(ctx context.Context) error {
 		select {
 		case r, ok := <-ch:
 			if !ok {
-				return errors.New("storage watch ended")
+				return true, errors.New("storage watch ended")
 			}
 			if r.Err != nil {
-				return fmt.Errorf("storage watch: %w", r.Err)
+				return true, fmt.Errorf("storage watch: %w", r.Err)
 			}
 			c.apply(r.Event)
 		case <-expire.C:

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/kl-dev/kl/pkg/storage"
 	"github.com/kl-dev/kl/pkg/storage/memory"
 )
 
@@ -362,5 +363,54 @@ func TestNewVersionSharesUnchangedParts(t *testing.T) {
 	changed.shareWith(prev)
 	if changed.Labels["app"] != "api" {
 		t.Errorf("changed labels became %v", changed.Labels)
+	}
+}
+
+// failingLists fails every List until healed.
+type failingLists struct {
+	*memory.Store
+	mu     sync.Mutex
+	healed bool
+	calls  int
+}
+
+func (f *failingLists) List(ctx context.Context, prefix string, opts storage.ListOptions) (storage.ListResult, error) {
+	f.mu.Lock()
+	f.calls++
+	healed := f.healed
+	f.mu.Unlock()
+	if !healed {
+		return storage.ListResult{}, errors.New("corrupt record for /registry/things/ns/x")
+	}
+	return f.Store.List(ctx, prefix, opts)
+}
+
+// TestUnloadableStoreIsRetriedWithBackOff: a store the cache cannot list
+// is retried a few times a second at most, and the cache loads once the
+// store can be read.
+func TestUnloadableStoreIsRetriedWithBackOff(t *testing.T) {
+	store := &failingLists{Store: memory.New(memory.Options{})}
+	defer store.Close()
+	c := New(Config{
+		Store: store, Prefix: "/registry/", Resources: map[string]Decoder{"/registry/things/": decoder},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	time.Sleep(time.Second)
+	store.mu.Lock()
+	calls := store.calls
+	store.healed = true
+	store.mu.Unlock()
+	if calls < 2 || calls > 6 { // 0, 0.1, 0.3, 0.7 s
+		t.Fatalf("%d lists of a failing store in 1s, want a few (back-off)", calls)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer wcancel()
+	if err := c.WaitFresh(wctx, 0); err != nil {
+		t.Fatalf("cache not loaded once the store heals: %v", err)
 	}
 }
