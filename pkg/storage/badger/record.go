@@ -93,8 +93,11 @@ func setHeader(rec []byte, modRev, createRev int64) {
 // decodeRecord parses rec into kv, copying the value (badger's buffers are
 // only valid inside the transaction).
 func (c *codec) decodeRecord(key string, rec []byte) (storage.KeyValue, error) {
-	if len(rec) < headerSize || (rec[0] != recordPlain && rec[0] != recordZstd) {
+	if len(rec) < headerSize {
 		return storage.KeyValue{}, fmt.Errorf("corrupt record for %s (%d bytes)", key, len(rec))
+	}
+	if rec[0] != recordPlain && rec[0] != recordZstd {
+		return storage.KeyValue{}, fmt.Errorf("record for %s has format version %d, which this kl cannot read (written by a newer kl?)", key, rec[0])
 	}
 	kv := storage.KeyValue{
 		Key:            key,
