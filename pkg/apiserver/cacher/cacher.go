@@ -254,9 +254,7 @@ func (c *Cacher) Run(ctx context.Context) error {
 			return nil
 		case <-time.After(retry):
 		}
-		if !loaded {
-			retry = min(2*retry, maxRetry)
-		}
+		retry = min(2*retry, maxRetry)
 	}
 }
 
@@ -453,7 +451,7 @@ func (rc *resourceCache) expire(cutoff time.Time) {
 }
 
 // Bookmark sends every watcher a Bookmark event at the current revision.
-// It goes through the same channel as the events, after every event up to
+// It goes through the same queue as the events, after every event up to
 // that revision, so a client that resumes from it misses nothing.
 func (c *Cacher) Bookmark() {
 	c.mu.Lock()

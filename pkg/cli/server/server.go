@@ -212,8 +212,12 @@ func runServer(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		target = 0 // the user's limit stands
 	}
 	mctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go memtarget.Run(mctx, memtarget.Config{Target: target, Logger: log.With("component", "memory-target")})
+	memDone := make(chan struct{})
+	go func() {
+		defer close(memDone)
+		memtarget.Run(mctx, memtarget.Config{Target: target, Logger: log.With("component", "memory-target")})
+	}()
+	defer func() { stop(); <-memDone }() // the process's previous limit is back before we return
 	return s.Run(ctx)
 }
 
@@ -345,12 +349,11 @@ func runAgent(ctx context.Context, f *cmdutil.Factory, opts *AgentOptions) error
 	return n.Run(ctx)
 }
 
-// parseCapacity parses --capacity ("" leaves the machine's capacity).
 // defaultMemoryTarget is kl server's --memory-target. A server holding up
 // to a few thousand pods never reaches it; beyond, the collector keeps
 // memory at 1.25 times the live data instead of Go's 2 (BENCHMARKS.md: at
-// 10,000 pods RSS 287-305 MB instead of about 430, for 15-25% more server
-// CPU during the burst).
+// 10,000 pods RSS 266-291 MB instead of about 410, for about 15% more
+// server CPU during the burst).
 const defaultMemoryTarget = "240Mi"
 
 // parseMemoryTarget reads --memory-target: a quantity of bytes ("240Mi",
@@ -366,6 +369,7 @@ func parseMemoryTarget(s string) (int64, error) {
 	return q.Value(), nil
 }
 
+// parseCapacity parses --capacity ("" leaves the machine's capacity).
 func parseCapacity(s string) (corev1.ResourceList, error) {
 	if s == "" {
 		return nil, nil

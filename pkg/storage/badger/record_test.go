@@ -114,3 +114,42 @@ func TestReadsUncompressedRecords(t *testing.T) {
 		t.Fatalf("List = %+v, %v", list.Items, err)
 	}
 }
+
+// TestStoreWritesCompressedRecords: what Create and Update put into badger
+// is the compressed record, and reads give back the value written.
+func TestStoreWritesCompressedRecords(t *testing.T) {
+	s, err := Open(Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const key = "/registry/configmaps/default/cm"
+	value := bytes.Repeat([]byte(`{"name":"web","image":"nginx:1.27"},`), 40)
+	rev, err := s.Create(t.Context(), key, value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value = append(value, `{}`...)
+	if _, err := s.Update(t.Context(), key, value, rev); err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.View(func(txn *bdg.Txn) error {
+		item, err := txn.Get(dataKey(key))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(rec []byte) error {
+			if rec[0] != recordZstd || len(rec) >= len(value)/2 {
+				t.Errorf("stored record: version %d, %d bytes for a value of %d", rec[0], len(rec), len(value))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := s.Get(t.Context(), key)
+	if err != nil || !bytes.Equal(kv.Value, value) {
+		t.Fatalf("Get = %q, %v; want the value written", kv.Value, err)
+	}
+}
